@@ -1,0 +1,1 @@
+"""FastAPI app, API schemas, settings, feedback store, review page and the `medcode` CLI."""

@@ -1,0 +1,1 @@
+"""One module per `medcode` command group; each defines `register(app: typer.Typer)`."""
