@@ -1,0 +1,1 @@
+"""Pipelines that compose the parts: nlp, suggest, train, benchmark, batch, synthetic."""
