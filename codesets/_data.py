@@ -49,5 +49,5 @@ def user_codesets_dir() -> Path:
 
 def read_user_rows(path: Path) -> Iterator[dict[str, str]]:
     opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rt", encoding="utf-8") as fh:  # type: ignore[operator]
+    with opener(path, "rt", encoding="utf-8") as fh:
         yield from csv.DictReader(fh)

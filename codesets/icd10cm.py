@@ -60,6 +60,7 @@ class Icd10cm:
 
     def __init__(self) -> None:
         self.codes: dict[str, IcdCode] = {}
+        self._desc_cache: dict[tuple[str, int], tuple[str, ...]] = {}
         fys: list[int] = []
         rows = read_rows("icd10cm_codes_fy2024_fy2026.csv.gz")
         for row in rows:
@@ -76,7 +77,7 @@ class Icd10cm:
         folder = user_codesets_dir()
         if not folder.is_dir():
             return
-        for path in sorted(folder.glob("icd10cm_fy*.csv.gz")):
+        for path in sorted(folder.glob("icd10cm_fy[0-9][0-9][0-9][0-9].csv.gz")):
             fy = int(path.name[len("icd10cm_fy") : len("icd10cm_fy") + 4])
             if fy in fys:
                 continue
@@ -124,6 +125,9 @@ class Icd10cm:
         return out
 
     def billable_descendants(self, key: str, fy: int) -> list[str]:
+        cached = self._desc_cache.get((key, fy))
+        if cached is not None:
+            return list(cached)
         out: list[str] = []
         stack = list(reversed(self.children(key)))
         while stack:
@@ -131,6 +135,7 @@ class Icd10cm:
             if self.codes[k].flags.get(fy) == "B":
                 out.append(k)
             stack.extend(reversed(self.children(k)))
+        self._desc_cache[(key, fy)] = tuple(out)
         return out
 
     def flag(self, key: str, fy: int) -> str:
@@ -176,8 +181,12 @@ class Icd10cm:
     # ---- tabular notes ---------------------------------------------------------------
     @cached_property
     def _notes(self) -> dict[str, list[TabularNote]]:
+        """Tabular notes of the newest year that has them (an imported release, else FY2026)."""
         notes: dict[str, list[TabularNote]] = {}
-        for r in read_rows("icd10cm_fy2026_tabular_notes.csv.gz"):
+        folder = user_codesets_dir()
+        imported = sorted(folder.glob("icd10cm_fy*_tabular_notes.csv.gz")) if folder.is_dir() else []
+        rows = read_user_rows(imported[-1]) if imported else read_rows("icd10cm_fy2026_tabular_notes.csv.gz")
+        for r in rows:
             refs = tuple(x for x in _SPLIT_REFS.split(r["refs"].strip()) if x)
             notes.setdefault(r["host"], []).append(TabularNote(r["host"], r["note_type"], r["note"], refs))
         return notes

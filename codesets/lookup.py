@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import threading
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
@@ -119,7 +120,7 @@ class CodeSets:
         fy = fiscal_year(day) if day else newest
         disp = dotted(key)
         desc = icd.description(key)
-        base = {"code": disp, "system": "icd10cm", "date_of_service": day.isoformat() if day else None}
+        base: dict[str, Any] = {"code": disp, "system": "icd10cm", "date_of_service": day.isoformat() if day else None}
         if fy > newest:
             flag = icd.flag(key, newest)
             return LookupResult(
@@ -138,7 +139,7 @@ class CodeSets:
         if flag == "B":
             return LookupResult(**base, status="valid", billable=True, description=desc, fiscal_year=fy)
         if flag == "H":
-            kids = [dotted(k) for k in icd.billable_descendants(key, fy)]
+            kids = list(self._dotted_children(key, fy))
             return LookupResult(
                 **base,
                 status="header",
@@ -168,6 +169,10 @@ class CodeSets:
             msg = f"{disp} is not an ICD-10-CM code in any loaded fiscal year"
         return LookupResult(**base, status="invalid", billable=False, description=desc, fiscal_year=fy, message=msg)
 
+    @functools.lru_cache(maxsize=4096)  # noqa: B019 - one CodeSets per process
+    def _dotted_children(self, key: str, fy: int) -> tuple[str, ...]:
+        return tuple(dotted(k) for k in self.icd.billable_descendants(key, fy))
+
     def _lookup_proc(self, code: str, system: str, day: dt.date | None) -> LookupResult:
         key = proc_key(code)
         sys_: System = "cpt" if key[0].isdigit() else "hcpcs"
@@ -175,13 +180,13 @@ class CodeSets:
             raise CodeFormatError(f"{code!r} is not a {system} code")
         procs = self.procedures
         desc = procs.description(key)
-        base = {"code": key, "system": sys_, "date_of_service": day.isoformat() if day else None}
+        base: dict[str, Any] = {"code": key, "system": sys_, "date_of_service": day.isoformat() if day else None}
         probe = day or procs.coverage_end
         last = procs.last_span(key)
         if last is None:
             return LookupResult(**base, status="invalid", billable=False, description=desc,
                                 message=f"{key} is not a {sys_.upper()} code in the loaded I/OCE data")
-        span_info = {"level": last.level, "valid_from": None if last.valid_from.year == 1900 else last.valid_from.isoformat(),
+        span_info: dict[str, Any] = {"level": last.level, "valid_from": None if last.valid_from.year == 1900 else last.valid_from.isoformat(),
                      "valid_to": None if last.valid_to.year == 9999 else last.valid_to.isoformat()}
         if day is not None and day > procs.coverage_end:
             return LookupResult(

@@ -9,7 +9,7 @@ System = Literal["icd10cm", "cpt", "hcpcs"]
 SYSTEMS: tuple[System, ...] = ("icd10cm", "cpt", "hcpcs")
 
 _CLEAN = re.compile(r"[\s.\-]")
-_ICD_RE = re.compile(r"^[A-Z][0-9][0-9A-Z][0-9A-Z]{0,4}$")
+_ICD_RE = re.compile(r"^[A-Z](?:[0-9][0-9A-Z]|[A-Z][0-9])[0-9A-Z]{0,4}$")  # QA0x: FY2026 genetic codes
 _CPT_RE = re.compile(r"^[0-9]{4}[0-9FTUM]$")
 _HCPCS_RE = re.compile(r"^[A-V][0-9]{4}$")
 

@@ -99,7 +99,7 @@ class Procedures:
         for r in read_rows("ncci_addon_codes_ioce.csv.gz"):
             if r["in_ioce_to"]:
                 continue
-            t, prim = acc.setdefault(r["addon_code"], (int(r["aoc_type"]), set()))
+            _aoc, prim = acc.setdefault(r["addon_code"], (int(r["aoc_type"]), set()))
             if r["primary_code"]:
                 prim.add(r["primary_code"])
         return {k: (t, frozenset(p)) for k, (t, p) in acc.items()}

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from codesets.lookup import CodeSets
 
 _TOKEN = re.compile(r"[a-z0-9]+")
-_STOP = frozenset("a an and the of with without to in on for by or nos other unspecified due as at".split())
+_STOP = frozenset(["a", "an", "and", "the", "of", "with", "without", "to", "in", "on", "for", "by", "or", "nos", "other", "unspecified", "due", "as", "at"])
 
 
 def tokens(text: str) -> list[str]:
