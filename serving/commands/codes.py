@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -21,8 +21,8 @@ def register(app: typer.Typer) -> None:
     @codes.command("lookup")
     def lookup(
         code: str,
-        dos: Annotated[Optional[str], typer.Option("--dos", help="date of service YYYY-MM-DD")] = None,
-        system: Annotated[Optional[str], typer.Option("--system", help="icd10cm, cpt or hcpcs")] = None,
+        dos: Annotated[str | None, typer.Option("--dos", help="date of service YYYY-MM-DD")] = None,
+        system: Annotated[str | None, typer.Option("--system", help="icd10cm, cpt or hcpcs")] = None,
         fmt: Annotated[str, typer.Option("--format", help="json or table")] = "table",
     ) -> None:
         """Status of a code on a date of service: valid, header, deleted, invalid or stale_codeset."""
@@ -46,7 +46,7 @@ def register(app: typer.Typer) -> None:
     @codes.command("search")
     def search(
         text: str,
-        system: Annotated[Optional[str], typer.Option("--system", help="icd10cm, cpt or hcpcs")] = None,
+        system: Annotated[str | None, typer.Option("--system", help="icd10cm, cpt or hcpcs")] = None,
         k: Annotated[int, typer.Option("-k", "--k", help="number of results")] = 10,
         fmt: Annotated[str, typer.Option("--format", help="json or table")] = "table",
     ) -> None:
@@ -67,11 +67,12 @@ def register(app: typer.Typer) -> None:
     def import_release(
         order_file: Annotated[Path, typer.Argument(help="icd10cm-order-YYYY.txt (fixed width)")],
         fiscal_year: Annotated[int, typer.Option("--fy", help="fiscal year of the release, e.g. 2027")],
-        tabular: Annotated[Optional[Path], typer.Option("--tabular", help="icd10cm-tabular-YYYY.xml")] = None,
-        out: Annotated[Optional[Path], typer.Option("--out", help="target folder (default MEDCODE_CODESETS_DIR)")] = None,
+        tabular: Annotated[Path | None, typer.Option("--tabular", help="icd10cm-tabular-YYYY.xml")] = None,
+        out: Annotated[Path | None, typer.Option("--out", help="target folder (default MEDCODE_CODESETS_DIR)")] = None,
     ) -> None:
         """Add an ICD-10-CM fiscal year from the official release files."""
-        from codesets.importer import ImportError_, import_release as do_import
+        from codesets.importer import ImportError_
+        from codesets.importer import import_release as do_import
 
         try:
             summary = do_import(order_file, fiscal_year, tabular=tabular, out_dir=out)
