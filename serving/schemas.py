@@ -145,7 +145,7 @@ class Health(BaseModel):
 class Readiness(BaseModel):
     ready: bool
     model_version: str | None = None
-    source: Literal["registry", "local_cache", "default_build", "override", "unavailable", "loading"]
+    source: Literal["registry", "local_path", "local_cache", "default_build", "override", "unavailable", "loading"]
     model_uri: str | None = Field(None, description="where the loaded model came from")
     reason: str | None = Field(None, description="why the preferred source was not used, or why not ready")
     codeset_version: str | None = None
