@@ -73,6 +73,7 @@ class ApiError extends Error {
 }
 
 function detailText(body, status) {
+  if (body && typeof body === "object" && typeof body.message === "string" && body.message) return body.message;
   if (body && typeof body === "object" && "detail" in body) {
     const d = body.detail;
     if (typeof d === "string") return d;
