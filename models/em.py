@@ -1,0 +1,192 @@
+"""Office/outpatient E/M level (2021+ AMA/CMS rules) and CPT line rules: modifiers, units,
+vaccine administration, venipuncture.
+
+Pure functions over plain values (no NLP types), so the pipeline can feed them from any
+analyser. Code numbers only: no CPT descriptor text lives here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# 2021+ office/outpatient E/M: level by MDM or by total time on the date of the encounter.
+MDM_LEVELS: tuple[str, ...] = ("straightforward", "low", "moderate", "high")
+NEW_BY_LEVEL: tuple[str, ...] = ("99202", "99203", "99204", "99205")
+EST_BY_LEVEL: tuple[str, ...] = ("99212", "99213", "99214", "99215")
+# minimum total minutes (met or exceeded) for levels straightforward..high (2024+ CPT thresholds)
+NEW_TIME: tuple[int, ...] = (15, 30, 45, 60)
+EST_TIME: tuple[int, ...] = (10, 20, 30, 40)
+# preventive medicine by age band: (upper age exclusive, new, established)
+PREVENTIVE: tuple[tuple[int, str, str], ...] = (
+    (1, "99381", "99391"),
+    (5, "99382", "99392"),
+    (12, "99383", "99393"),
+    (18, "99384", "99394"),
+    (40, "99385", "99395"),
+    (65, "99386", "99396"),
+    (200, "99387", "99397"),
+)
+VACCINE_ADMIN_FIRST = "90471"
+VACCINE_ADMIN_EACH_ADDITIONAL = "90472"
+VENIPUNCTURE = "36415"
+
+
+@dataclass(slots=True)
+class EmDecision:
+    code: str | None
+    basis: str  # "time" | "mdm" | "preventive" | "none"
+    level: int | None = None  # 0..3 (straightforward..high) for problem-oriented visits
+    modifiers: list[str] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)
+
+
+def is_em(code: str) -> bool:
+    return code.isdigit() and 99202 <= int(code) <= 99499
+
+
+def is_office_em(code: str) -> bool:
+    return code in NEW_BY_LEVEL or code in EST_BY_LEVEL or code == "99211"
+
+
+def is_preventive_em(code: str) -> bool:
+    return code.isdigit() and 99381 <= int(code) <= 99397
+
+
+def is_vaccine_product(code: str) -> bool:
+    return code.isdigit() and 90476 <= int(code) <= 90759
+
+
+def is_lab(code: str) -> bool:
+    return code.isdigit() and 80047 <= int(code) <= 89398
+
+
+def is_surgical(code: str) -> bool:
+    return code.isdigit() and 10004 <= int(code) <= 69990
+
+
+def level_from_time(minutes: int | None, new_patient: bool) -> int | None:
+    if minutes is None:
+        return None
+    table = NEW_TIME if new_patient else EST_TIME
+    level = None
+    for i, lo in enumerate(table):
+        if minutes >= lo:
+            level = i
+    return level
+
+
+def level_from_mdm(mdm_level: str | None) -> int | None:
+    if mdm_level is None:
+        return None
+    m = mdm_level.strip().lower()
+    return MDM_LEVELS.index(m) if m in MDM_LEVELS else None
+
+
+def preventive_code(age: int | None, new_patient: bool) -> str | None:
+    if age is None:
+        return None
+    for hi, new, est in PREVENTIVE:
+        if age < hi:
+            return new if new_patient else est
+    return None
+
+
+def office_em(
+    *,
+    total_minutes: int | None,
+    mdm_level: str | None,
+    new_patient: bool | None,
+    preventive: bool = False,
+    age: int | None = None,
+    telehealth: str | None = None,
+) -> list[EmDecision]:
+    """E/M line(s) for one office/outpatient encounter.
+
+    The level is the higher of the time-based and the MDM-based level (a visit may be coded
+    on either). A preventive visit gives the age-banded preventive code; a problem-oriented
+    visit documented with it adds a separate problem E/M (which then carries modifier 25).
+    """
+    new = bool(new_patient)
+    out: list[EmDecision] = []
+    if preventive:
+        code = preventive_code(age, new)
+        if code is not None:
+            out.append(EmDecision(code, "preventive", None, [], [f"preventive visit, age {age}"]))
+    t = level_from_time(total_minutes, new)
+    m = level_from_mdm(mdm_level)
+    if t is not None or m is not None:
+        if preventive and t is None and (m is None or m == 0):
+            pass  # a preventive visit's own work is not a separate problem visit
+        else:
+            candidates = [(x, b) for x, b in ((t, "time"), (m, "mdm")) if x is not None]
+            level, basis = max(candidates, key=lambda xb: xb[0])
+            code = (NEW_BY_LEVEL if new else EST_BY_LEVEL)[level]
+            reasons = []
+            if t is not None:
+                reasons.append(f"total time {total_minutes} min")
+            if m is not None:
+                reasons.append(f"MDM {mdm_level}")
+            out.append(EmDecision(code, basis, level, [], reasons))
+    if telehealth in ("video", "audio"):
+        mod = "95" if telehealth == "video" else "93"
+        for d in out:
+            d.modifiers.append(mod)
+    return out
+
+
+@dataclass(slots=True)
+class Line:
+    code: str
+    modifiers: list[str] = field(default_factory=list)
+    units: int = 1
+
+
+def add_vaccine_admin(lines: list[Line]) -> list[Line]:
+    """One administration code per vaccine product: 90471 for the first, 90472 for each other."""
+    products = [ln for ln in lines if is_vaccine_product(ln.code)]
+    have = {ln.code for ln in lines}
+    if not products or VACCINE_ADMIN_FIRST in have:
+        return lines
+    out = list(lines)
+    out.append(Line(VACCINE_ADMIN_FIRST))
+    if len(products) > 1:
+        out.append(Line(VACCINE_ADMIN_EACH_ADDITIONAL, units=len(products) - 1))
+    return out
+
+
+def add_venipuncture(lines: list[Line], labs_drawn: bool) -> list[Line]:
+    if labs_drawn and VENIPUNCTURE not in {ln.code for ln in lines}:
+        return [*lines, Line(VENIPUNCTURE)]
+    return lines
+
+
+def apply_modifiers(lines: list[Line], ptp_indicator: dict[tuple[str, str], int] | None = None) -> list[Line]:
+    """Modifier 25 on a problem E/M billed with a procedure (or with a preventive visit);
+    XS on the column-2 code of an NCCI pair that allows a bypass modifier.
+
+    `ptp_indicator[(column1, column2)]` is the NCCI modifier indicator (0 or 1) of each
+    edit active between two codes of the claim.
+    """
+    ptp = ptp_indicator or {}
+    codes = [ln.code for ln in lines]
+    non_em = [c for c in codes if not is_em(c)]
+    has_preventive = any(is_preventive_em(c) for c in codes)
+    for ln in lines:
+        if not is_office_em(ln.code):
+            continue
+        needs25 = has_preventive or any(is_surgical(c) for c in non_em)
+        needs25 = needs25 or any(ptp.get((ln.code, c)) == 1 or ptp.get((c, ln.code)) == 1 for c in non_em)
+        needs25 = needs25 or any(c in (VACCINE_ADMIN_FIRST, "90460", "96372") for c in non_em)
+        if needs25 and "25" not in ln.modifiers:
+            ln.modifiers.insert(0, "25")
+    for (c1, c2), mi in sorted(ptp.items()):
+        if mi != 1 or is_em(c1) or is_em(c2):
+            continue
+        for ln in lines:
+            if ln.code == c2 and not ({"59", "XS", "XE", "XP", "XU"} & set(ln.modifiers)):
+                ln.modifiers.append("XS")
+    return lines
+
+
+def laterality_modifier(laterality: str | None) -> str | None:
+    return {"right": "RT", "left": "LT", "bilateral": "50"}.get((laterality or "").lower())

@@ -1,0 +1,146 @@
+"""Reranker over (note, code) candidate features, probability calibration and per-system
+decision thresholds. All estimators follow scikit-learn's contract (get_params/set_params,
+fit returns self, fitted attributes end with an underscore)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.isotonic import IsotonicRegression
+from sklearn.linear_model import LogisticRegression
+from sklearn.utils.validation import check_array, check_is_fitted, check_X_y
+
+
+class CandidateRanker(ClassifierMixin, BaseEstimator):
+    """Binary relevance model over candidate feature rows: is this code in the gold set?
+
+    `kind="gbm"` (histogram gradient boosting, default) or `kind="logistic"`.
+    """
+
+    def __init__(self, kind: str = "gbm", max_iter: int = 200, learning_rate: float = 0.08,
+                 max_leaf_nodes: int = 31, l2: float = 1.0, random_state: int = 0) -> None:
+        self.kind = kind
+        self.max_iter = max_iter
+        self.learning_rate = learning_rate
+        self.max_leaf_nodes = max_leaf_nodes
+        self.l2 = l2
+        self.random_state = random_state
+
+    def fit(self, X: np.ndarray, y: np.ndarray) -> CandidateRanker:
+        X, y = check_X_y(X, y, dtype=np.float64)
+        self.classes_ = np.unique(y)
+        self.n_features_in_ = X.shape[1]
+        if len(self.classes_) < 2:
+            # one class only: a constant model (still a valid, fitted estimator)
+            self.model_ = None
+            self.constant_ = float(self.classes_[0]) if len(self.classes_) else 0.0
+            return self
+        if self.kind == "gbm":
+            model = HistGradientBoostingClassifier(
+                max_iter=self.max_iter, learning_rate=self.learning_rate, max_leaf_nodes=self.max_leaf_nodes,
+                l2_regularization=self.l2, random_state=self.random_state, early_stopping=False)
+        elif self.kind == "logistic":
+            model = LogisticRegression(C=1.0 / max(self.l2, 1e-6), max_iter=1000, random_state=self.random_state)
+        else:
+            raise ValueError(f"unknown ranker kind {self.kind!r} (expected 'gbm' or 'logistic')")
+        self.model_ = model.fit(X, y)
+        return self
+
+    def decision_scores(self, X: np.ndarray) -> np.ndarray:
+        """Probability of the positive class (uncalibrated)."""
+        check_is_fitted(self, "classes_")
+        X = check_array(X, dtype=np.float64)
+        if X.shape[1] != self.n_features_in_:
+            raise ValueError(f"X has {X.shape[1]} features, the ranker was fitted with {self.n_features_in_}")
+        if self.model_ is None:
+            return np.full(X.shape[0], self.constant_)
+        return np.asarray(self.model_.predict_proba(X)[:, list(self.model_.classes_).index(self.classes_[-1])])
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        p = self.decision_scores(X)
+        if len(self.classes_) < 2:
+            return p[:, None] if self.constant_ else (1 - p)[:, None]
+        return np.column_stack([1 - p, p])
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        p = self.decision_scores(X)
+        if len(self.classes_) < 2:
+            return np.full(len(p), self.classes_[0])
+        return np.where(p >= 0.5, self.classes_[-1], self.classes_[0])
+
+
+class IsotonicCalibrator(RegressorMixin, BaseEstimator):
+    """Monotone map from raw scores to calibrated probabilities (isotonic, or Platt when
+    there are too few positives for a stable isotonic fit)."""
+
+    def __init__(self, method: str = "auto", min_positives: int = 30) -> None:
+        self.method = method
+        self.min_positives = min_positives
+
+    def fit(self, X: np.ndarray, y: np.ndarray) -> IsotonicCalibrator:
+        s = np.asarray(X, dtype=np.float64).reshape(-1)
+        y = np.asarray(y, dtype=np.float64).reshape(-1)
+        if len(s) != len(y) or len(s) == 0:
+            raise ValueError("scores and labels must be non-empty and aligned")
+        self.n_features_in_ = 1
+        method = self.method
+        if method == "auto":
+            method = "isotonic" if y.sum() >= self.min_positives and (len(y) - y.sum()) >= self.min_positives else "platt"
+        self.method_ = method
+        if method == "isotonic":
+            self.iso_ = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip", increasing=True).fit(s, y)
+        elif method == "platt":
+            if len(np.unique(y)) < 2:
+                self.const_ = float(y.mean())
+                self.platt_ = None
+            else:
+                self.platt_ = LogisticRegression(C=1e4, max_iter=1000).fit(s.reshape(-1, 1), y)
+        else:
+            raise ValueError(f"unknown calibration method {self.method!r}")
+        return self
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        check_is_fitted(self, "method_")
+        s = np.asarray(X, dtype=np.float64).reshape(-1)
+        if self.method_ == "isotonic":
+            return np.asarray(self.iso_.predict(s))
+        if self.platt_ is None:
+            return np.full(len(s), self.const_)
+        return np.asarray(self.platt_.predict_proba(s.reshape(-1, 1))[:, 1])
+
+
+def tune_threshold(probs: Sequence[float], labels: Sequence[int], n_missed: int = 0,
+                   grid: Sequence[float] | None = None) -> tuple[float, float]:
+    """Threshold that maximises micro-F1 over candidate rows; `n_missed` gold codes that no
+    candidate covered count as false negatives at every threshold. Returns (threshold, f1)."""
+    p = np.asarray(probs, dtype=np.float64)
+    y = np.asarray(labels, dtype=np.int64)
+    grid = list(grid) if grid is not None else [round(x, 3) for x in np.arange(0.05, 0.951, 0.01)]
+    best = (0.5, -1.0)
+    total_pos = int(y.sum()) + n_missed
+    for t in grid:
+        pred = p >= t
+        tp = int((pred & (y == 1)).sum())
+        fp = int((pred & (y == 0)).sum())
+        f1 = 2 * tp / (2 * tp + fp + (total_pos - tp)) if (tp + fp + total_pos) else 0.0
+        if f1 > best[1] + 1e-12:
+            best = (float(t), f1)
+    return best
+
+
+def expected_calibration_error(probs: Sequence[float], labels: Sequence[int], n_bins: int = 10) -> float:
+    """ECE with equal-width bins: sum over bins of |accuracy - confidence| x bin share."""
+    p = np.asarray(probs, dtype=np.float64)
+    y = np.asarray(labels, dtype=np.float64)
+    if len(p) == 0:
+        return 0.0
+    bins = np.minimum((p * n_bins).astype(int), n_bins - 1)
+    ece = 0.0
+    for b in range(n_bins):
+        m = bins == b
+        if m.any():
+            ece += m.mean() * abs(y[m].mean() - p[m].mean())
+    return float(ece)

@@ -1,0 +1,96 @@
+"""Document-level multi-label model for codes seen in training: TF-IDF (word + char n-grams)
+and one logistic regression per label, with the weights stacked into one sparse-dense product
+so that a note is scored against every label in one matrix multiply."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import FeatureUnion
+
+
+class TfidfMultiLabel(ClassifierMixin, BaseEstimator):
+    """fit(texts, label_sets) / predict_proba(texts) -> (n, n_labels) / top_k(text, k).
+
+    Labels seen fewer than `min_count` times in training are left to the other candidate
+    generators. Deterministic (liblinear, fixed random_state).
+    """
+
+    def __init__(self, min_count: int = 2, C: float = 4.0, max_features: int = 60000, char_ngrams: bool = True,
+                 random_state: int = 0) -> None:
+        self.min_count = min_count
+        self.C = C
+        self.max_features = max_features
+        self.char_ngrams = char_ngrams
+        self.random_state = random_state
+
+    def _vectorizer(self) -> FeatureUnion:
+        parts: list[tuple[str, TfidfVectorizer]] = [
+            ("word", TfidfVectorizer(ngram_range=(1, 2), min_df=2, max_features=self.max_features,
+                                     sublinear_tf=True, lowercase=True, dtype=np.float32)),
+        ]
+        if self.char_ngrams:
+            parts.append(("char", TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), min_df=3,
+                                                  max_features=self.max_features, sublinear_tf=True,
+                                                  dtype=np.float32)))
+        return FeatureUnion(parts)
+
+    def fit(self, X: Sequence[str], y: Sequence[Sequence[str]]) -> TfidfMultiLabel:
+        texts = list(X)
+        labels = [list(dict.fromkeys(ls)) for ls in y]
+        if len(texts) != len(labels):
+            raise ValueError("X and y must have the same length")
+        if not texts:
+            raise ValueError("TfidfMultiLabel needs at least one training document")
+        counts = Counter(c for ls in labels for c in ls)
+        self.classes_ = np.array(sorted(c for c, n in counts.items() if n >= self.min_count and n < len(texts)))
+        self.vectorizer_ = self._vectorizer().fit(texts)
+        Xm = self.vectorizer_.transform(texts).tocsr()
+        n_feat = Xm.shape[1]
+        W = np.zeros((n_feat, len(self.classes_)), dtype=np.float32)
+        b = np.zeros(len(self.classes_), dtype=np.float32)
+        index = {c: j for j, c in enumerate(self.classes_)}
+        Y = np.zeros((len(texts), len(self.classes_)), dtype=np.int8)
+        for i, ls in enumerate(labels):
+            for c in ls:
+                j = index.get(c)
+                if j is not None:
+                    Y[i, j] = 1
+        for j in range(len(self.classes_)):
+            clf = LogisticRegression(C=self.C, solver="liblinear", class_weight=None,
+                                     random_state=self.random_state, max_iter=200)
+            clf.fit(Xm, Y[:, j])
+            W[:, j] = clf.coef_[0]
+            b[j] = clf.intercept_[0]
+        self.coef_ = W
+        self.intercept_ = b
+        self.n_features_in_ = 1
+        return self
+
+    def decision_function(self, X: Sequence[str]) -> np.ndarray:
+        Xm = self.vectorizer_.transform(list(X))
+        z = Xm @ self.coef_ if not sp.issparse(self.coef_) else (Xm @ self.coef_).toarray()
+        return np.asarray(z) + self.intercept_
+
+    def predict_proba(self, X: Sequence[str]) -> np.ndarray:
+        z = self.decision_function(X)
+        return 1.0 / (1.0 + np.exp(-z))
+
+    def predict(self, X: Sequence[str]) -> list[list[str]]:
+        p = self.predict_proba(X)
+        return [[str(c) for c in self.classes_[row >= 0.5]] for row in p]
+
+    def top_k(self, text: str, k: int = 30) -> list[tuple[str, float]]:
+        p = self.predict_proba([text])[0]
+        if len(p) == 0:
+            return []
+        k = min(k, len(p))
+        idx = np.argpartition(-p, k - 1)[:k]
+        idx = idx[np.argsort(-p[idx], kind="stable")]
+        return [(str(self.classes_[i]), float(p[i])) for i in idx]

@@ -1,0 +1,899 @@
+"""note -> mentions -> candidates -> ranking -> calibrated confidence -> CPT lines -> validation
+-> SuggestionSet (DESIGN.md 4.2).
+
+    from pipelines.suggest import load_suggester
+    s = load_suggester()                       # default model (built and cached on first use)
+    s.suggest("...note...", {"patient": {"age": 54, "sex": "F"}}).model_dump()
+
+Candidates come from three generators: lexical (the NLP mentions' lexicon candidates plus a
+term index learnt from code-set texts and training evidence), dense (MiniLM distilled to static
+word-piece vectors, over code descriptions / inclusion terms / synonyms) and supervised (TF-IDF
++ one-vs-rest logistic regression over whole notes). A gradient-boosted reranker scores every
+(note, code) candidate; isotonic calibrators fitted on the dev split turn scores into
+confidences; one threshold per code system (tuned on dev micro-F1) selects the suggestions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+import math
+import os
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import joblib
+import numpy as np
+
+from codesets import load_codesets
+from models.dense import DenseIndex, StaticEncoder
+from models.em import (
+    VACCINE_ADMIN_EACH_ADDITIONAL,
+    VACCINE_ADMIN_FIRST,
+    VENIPUNCTURE,
+    Line,
+    add_vaccine_admin,
+    add_venipuncture,
+    apply_modifiers,
+    is_em,
+    is_lab,
+    is_vaccine_product,
+    laterality_modifier,
+    office_em,
+)
+from models.lexical import TermIndex
+from models.ranker import CandidateRanker, IsotonicCalibrator, tune_threshold
+from models.supervised import TfidfMultiLabel
+from pipelines.features import (
+    CPT,
+    FAMILY_HISTORY,
+    ICD,
+    PERSONAL_HISTORY,
+    Candidate,
+    CodeInfo,
+    code_system,
+    feature_matrix,
+    gold_match,
+    history_target,
+    norm_code,
+)
+from pipelines.nlp.types import EncounterFacts, Mention, NoteAnalysis
+from pipelines.schemas import (
+    Alternative,
+    CptSuggestion,
+    Evidence,
+    IcdSuggestion,
+    Ranked,
+    ScoredCode,
+    SuggestionSet,
+    SuggestRequest,
+    Validation,
+)
+
+log = logging.getLogger("medcode.suggest")
+ARTIFACT_FORMAT = 1
+SYSTEMS = (ICD, CPT)
+
+
+class Analyzer(Protocol):
+    def analyze(self, text: str) -> NoteAnalysis: ...
+
+
+@dataclass
+class SuggestConfig:
+    """Training/serving switches. `dense_scope`: 'subset' (codes seen in training, their
+    siblings, the CPT catalog and lexicon hits), 'full' (every billable FY code) or 'off'."""
+
+    dense_scope: str = "subset"
+    dense_k: int = 5
+    dense_min_sim: float = 0.55
+    dense_lexical_settled: float = 0.9  # mentions whose best lexical score reaches this skip dense
+    supervised: bool = True
+    supervised_min_count: int = 2
+    supervised_k: int = 30
+    ranker: str = "gbm"
+    ranker_max_iter: int = 200
+    cv_folds: int = 3
+    ranked_k: int = 50
+    max_icd: int = 12
+    max_cpt: int = 12
+    seed: int = 0
+    code_universe: list[str] | None = None  # tiny test configs: restrict dense/term codes to these
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_any(cls, config: SuggestConfig | dict[str, Any] | None) -> SuggestConfig:
+        if config is None:
+            return cls()
+        if isinstance(config, SuggestConfig):
+            return config
+        known = {k: v for k, v in config.items() if k in cls.__dataclass_fields__}
+        return cls(**known)
+
+
+def _default_nlp() -> Analyzer:
+    from pipelines.nlp import NlpPipeline
+
+    return NlpPipeline.load()  # type: ignore[no-any-return]
+
+
+# ---------------------------------------------------------------------------------------
+class Suggester:
+    """Ranked ICD-10-CM and CPT/HCPCS suggestions with evidence and calibrated confidence."""
+
+    def __init__(self, nlp: Analyzer, config: SuggestConfig | None = None) -> None:
+        self.nlp = nlp
+        self.config = config or SuggestConfig()
+        self.cs = load_codesets()
+        self.info = CodeInfo(self.cs)
+        self.term_index: TermIndex | None = None
+        self.encoder: StaticEncoder | None = None
+        self.dense: DenseIndex | None = None
+        self.supervised: TfidfMultiLabel | None = None
+        self.ranker: CandidateRanker | None = None
+        self.calibrators: dict[str, IsotonicCalibrator] = {}
+        self.thresholds: dict[str, float] = {ICD: 0.5, CPT: 0.5}
+        self.priors: dict[str, dict[str, float]] = {ICD: {}, CPT: {}}
+        self.fallback: dict[str, list[str]] = {ICD: [], CPT: []}
+        self.metrics: dict[str, Any] = {}
+        self.model_version = "untrained"
+        self._validator: Any = None
+
+    # ---- public API -----------------------------------------------------------------
+    def suggest(self, text: str, context: SuggestRequest | dict[str, Any] | None = None) -> SuggestionSet:
+        req = _request(text, context)
+        analysis = self.nlp.analyze(req.text)
+        return self._suggest_from(req, analysis)
+
+    def suggest_batch(self, items: Iterable[str | SuggestRequest | dict[str, Any]]) -> list[SuggestionSet]:
+        reqs = [_request(i if isinstance(i, str) else None, i if not isinstance(i, str) else None) for i in items]
+        batch = getattr(self.nlp, "analyze_batch", None)
+        analyses = list(batch([r.text for r in reqs])) if batch else [self.nlp.analyze(r.text) for r in reqs]
+        return [self._suggest_from(r, a) for r, a in zip(reqs, analyses, strict=True)]
+
+    # ---- candidates -----------------------------------------------------------------
+    def candidates(self, req: SuggestRequest, analysis: NoteAnalysis, sup_scores: list[tuple[str, float]] | None = None
+                   ) -> dict[tuple[str, str], Candidate]:
+        cands: dict[tuple[str, str], Candidate] = {}
+
+        def get(system: str, code: str) -> Candidate | None:
+            c = norm_code(code, system)
+            if c is None or not self.info.exists(c, system):
+                return None
+            key = (system, c)
+            if key not in cands:
+                cands[key] = Candidate(system, c)
+            return cands[key]
+
+        def add_icd(m: Mention, code: str, source: str, score: float) -> None:
+            resolved, changed, agree, conflict, prompt = self.info.resolve(code, m.attributes)
+            cand = get(ICD, resolved)
+            if cand is None:
+                return
+            _credit(cand, source, score)
+            cand.resolved = cand.resolved or changed
+            cand.attr_agree = max(cand.attr_agree, agree)
+            cand.attr_conflict = max(cand.attr_conflict, conflict)
+            if prompt and cand.specificity is None:
+                cand.specificity = prompt
+            cand.add_mention(m)
+            if m.assertion in ("family", "historical"):
+                table = FAMILY_HISTORY if m.assertion == "family" else PERSONAL_HISTORY
+                target = history_target(resolved, table)
+                if target and self.info.billable(target):
+                    hc = get(ICD, target)
+                    if hc is not None:
+                        hc.rule = max(hc.rule, 1.0)
+                        hc.sources.add("history_rule")
+                        hc.add_mention(m)
+
+        def add_cpt(m: Mention, code: str, source: str, score: float) -> None:
+            cand = get(CPT, code)
+            if cand is None:
+                return
+            _credit(cand, source, score)
+            cand.add_mention(m)
+
+        need_dense: list[Mention] = []
+        for m in analysis.mentions:
+            best = 0.0
+            for cc in m.candidates:
+                if cc.system == ICD:
+                    add_icd(m, cc.code, "lex", cc.score)
+                else:
+                    add_cpt(m, cc.code, "lex", cc.score)
+                best = max(best, cc.score)
+            if self.term_index is not None:
+                for code, score in self.term_index.lookup(m.text)[:5]:
+                    if code_system(code) == ICD:
+                        add_icd(m, code, "term", score)
+                    else:
+                        add_cpt(m, code, "term", score)
+                    best = max(best, score)
+            if best < self.config.dense_lexical_settled:
+                need_dense.append(m)
+        if self.dense is not None and self.encoder is not None and need_dense:
+            vecs = self.encoder.encode([m.text for m in need_dense])
+            for m, hits in zip(need_dense, self.dense.query(vecs, self.config.dense_k), strict=True):
+                for code, sim in hits:
+                    if sim < self.config.dense_min_sim:
+                        continue
+                    if code_system(code) == ICD:
+                        add_icd(m, code, "dense", sim)
+                    else:
+                        add_cpt(m, code, "dense", sim)
+        for rank, (label, p) in enumerate(sup_scores or []):
+            system, code = label.split(":", 1)
+            cand = get(system, code)
+            if cand is not None:
+                cand.sup = max(cand.sup, p)
+                cand.sup_rank = min(cand.sup_rank, rank)
+                cand.sources.add("supervised")
+        for code, em_feats, mods in self._em_lines(req, analysis.facts):
+            cand = get(CPT, code)
+            if cand is not None:
+                cand.rule = max(cand.rule, 1.0)
+                cand.em.update(em_feats)
+                cand.sources.add("em_rule")
+                cand.modifiers = mods
+        return cands
+
+    def _em_lines(self, req: SuggestRequest, facts: EncounterFacts) -> list[tuple[str, dict[str, float], list[str]]]:
+        setting = (req.setting or "office").lower()
+        if setting in ("inpatient", "asc", "emergency", "ed"):
+            return []
+        telehealth = facts.telehealth or ("video" if setting == "telehealth" else None)
+        age = req.patient.age if req.patient else None
+        decisions = office_em(total_minutes=facts.total_minutes, mdm_level=facts.mdm_level,
+                              new_patient=facts.new_patient, preventive=facts.preventive, age=age,
+                              telehealth=telehealth)
+        out = []
+        for d in decisions:
+            if d.code is None:
+                continue
+            feats = {"time": float(facts.total_minutes is not None), "mdm": float(facts.mdm_level is not None),
+                     "preventive": float(d.basis == "preventive")}
+            out.append((d.code, feats, list(d.modifiers)))
+        return out
+
+    def _supervised_scores(self, texts: Sequence[str], model: TfidfMultiLabel | None = None) -> list[list[tuple[str, float]]]:
+        model = model or self.supervised
+        if model is None or not len(getattr(model, "classes_", [])):
+            return [[] for _ in texts]
+        p = model.predict_proba(list(texts))
+        k = min(self.config.supervised_k, p.shape[1])
+        out = []
+        for row in p:
+            idx = np.argpartition(-row, k - 1)[:k]
+            idx = idx[np.argsort(-row[idx], kind="stable")]
+            out.append([(str(model.classes_[i]), float(row[i])) for i in idx])
+        return out
+
+    # ---- scoring ---------------------------------------------------------------------
+    def _score(self, cands: list[Candidate]) -> np.ndarray:
+        if not cands:
+            return np.zeros(0)
+        X = feature_matrix(cands, self.info, self.priors)
+        if self.ranker is None:
+            # untrained: a transparent heuristic (lexical evidence, then supervised, then rules)
+            raw = np.array([max(c.lex, c.term, 0.8 * c.dense, c.sup, 0.9 * c.rule) for c in cands])
+        else:
+            raw = self.ranker.decision_scores(X)
+        out = raw.copy()
+        for system in SYSTEMS:
+            cal = self.calibrators.get(system)
+            mask = np.array([c.system == system for c in cands])
+            if cal is not None and mask.any():
+                out[mask] = cal.predict(raw[mask])
+        return np.clip(out, 0.0, 1.0)
+
+    def _suggest_from(self, req: SuggestRequest, analysis: NoteAnalysis) -> SuggestionSet:
+        sup = self._supervised_scores([req.text])[0] if self.config.supervised else []
+        cands_map = self.candidates(req, analysis, sup)
+        cands = list(cands_map.values())
+        conf = self._score(cands)
+        scored = sorted(zip(cands, conf, strict=True), key=lambda cp: (-cp[1], cp[0].system, cp[0].code))
+        icd_s, cpt_s = self._select(req, analysis, scored)
+        ranked = Ranked(
+            icd10cm=self._ranked(ICD, scored),
+            cpt=self._ranked(CPT, scored),
+        )
+        validation = self._validate(req, icd_s, cpt_s)
+        return SuggestionSet(
+            request_id=uuid.uuid4().hex,
+            model_version=self.model_version,
+            codeset_version=self.cs.version,
+            ruleset_version=self.ruleset_version,
+            icd10cm=icd_s,
+            cpt=cpt_s,
+            validation=validation,
+            ranked=ranked,
+        )
+
+    def _ranked(self, system: str, scored: list[tuple[Candidate, float]]) -> list[ScoredCode]:
+        out = [ScoredCode(code=c.code, score=round(float(p), 6)) for c, p in scored if c.system == system]
+        seen = {s.code for s in out}
+        floor = min((s.score for s in out), default=0.0)
+        # pad with the most frequent training codes (a prior-only tail) so rank metrics see >= k
+        for i, code in enumerate(self.fallback.get(system, [])):
+            if len(out) >= self.config.ranked_k:
+                break
+            if code not in seen:
+                seen.add(code)
+                out.append(ScoredCode(code=code, score=round(floor * 0.5 / (1 + i), 8)))
+        return out
+
+    def _select(self, req: SuggestRequest, analysis: NoteAnalysis, scored: list[tuple[Candidate, float]]
+                ) -> tuple[list[IcdSuggestion], list[CptSuggestion]]:
+        text = req.text
+        icd: list[IcdSuggestion] = []
+        by_cat: dict[str, list[tuple[str, float]]] = {}
+        for c, p in scored:
+            if c.system == ICD:
+                by_cat.setdefault(c.code[:3], []).append((c.code, float(p)))
+        for c, p in scored:
+            if c.system != ICD or p < self.thresholds[ICD] or not c.asserted or len(icd) >= self.config.max_icd:
+                continue
+            ev = _evidence(text, c.mentions, c.system)
+            if not ev:
+                continue
+            alts = [Alternative(code=a, confidence=round(q, 4)) for a, q in by_cat.get(c.code[:3], []) if a != c.code][:3]
+            icd.append(IcdSuggestion(
+                code=c.code, description=self.info.icd_description(c.code), confidence=round(float(p), 4),
+                rank=len(icd) + 1, billable=self.info.billable(c.code), evidence=ev, alternatives=alts,
+                specificity=c.specificity if c.specificity else None,
+            ))
+        # CPT/HCPCS lines
+        chosen: list[tuple[Candidate, float]] = []
+        for c, p in scored:
+            if c.system != CPT or p < self.thresholds[CPT] or not c.asserted or len(chosen) >= self.config.max_cpt:
+                continue
+            if c.rule <= 0 and not _evidence(text, c.mentions, c.system):
+                continue
+            chosen.append((c, float(p)))
+        lines = [Line(c.code, list(c.modifiers), _units(c)) for c, _ in chosen]
+        for ln, (c, _) in zip(lines, chosen, strict=True):
+            entry = self.cs.procedures.catalog.get(c.code)
+            lat = next((m.attributes.get("laterality") for m in c.mentions if m.attributes.get("laterality")), None)
+            mod = laterality_modifier(lat)
+            if mod and (entry is None or entry.laterality) and not is_em(c.code) and mod not in ln.modifiers:
+                ln.modifiers.append(mod)
+        lines = add_vaccine_admin(lines)
+        labs_drawn = any(is_lab(ln.code) for ln in lines) and any(
+            m.kind == "lab" and m.assertion == "present" for m in analysis.mentions)
+        lines = add_venipuncture(lines, labs_drawn)
+        ptp: dict[tuple[str, str], int] = {}
+        day = _day(req.date_of_service)
+        codes = [ln.code for ln in lines]
+        for i, a in enumerate(codes):
+            for b in codes[i + 1:]:
+                e = self.cs.procedures.ptp_edit(a, b, day)
+                if e is not None:
+                    ptp[(e.column1, e.column2)] = e.modifier_indicator
+        lines = apply_modifiers(lines, ptp)
+        conf_of = {c.code: p for c, p in chosen}
+        ev_of = {c.code: _evidence(text, c.mentions, c.system) for c, _ in chosen}
+        dx_codes = [s.code for s in icd]
+        pointers = self._pointers(req, dx_codes, lines)
+        cpt: list[CptSuggestion] = []
+        for i, ln in enumerate(lines):
+            derived = ln.code not in conf_of
+            p = conf_of.get(ln.code)
+            if derived:
+                # administration / venipuncture lines follow the line that implies them
+                src = [conf_of[x.code] for x in lines if x.code in conf_of and
+                       (is_vaccine_product(x.code) if ln.code in (VACCINE_ADMIN_FIRST, VACCINE_ADMIN_EACH_ADDITIONAL)
+                        else is_lab(x.code) if ln.code == VENIPUNCTURE else False)]
+                p = min(src) if src else 0.5
+            evs = ev_of.get(ln.code, [])
+            if not evs and derived:
+                srcs = [x.code for x in lines if x.code in ev_of and (is_vaccine_product(x.code) or is_lab(x.code))]
+                evs = [e for x in srcs for e in ev_of[x]][:3]
+            cpt.append(CptSuggestion(
+                code=ln.code, description=self.info.description(ln.code, CPT), modifiers=ln.modifiers, units=ln.units,
+                confidence=round(float(p or 0.0), 4), rank=i + 1, evidence=evs or _facts_evidence(text, analysis),
+                dx=pointers[i] if i < len(pointers) else [],
+            ))
+        return icd, cpt
+
+    # ---- validator -------------------------------------------------------------------
+    @property
+    def ruleset_version(self) -> str:
+        from validator import load_ruleset
+
+        return str(load_ruleset().version)
+
+    def _claim(self, req: SuggestRequest, dx: list[str], lines: list[dict[str, Any]]) -> Any:
+        from validator.schemas import Claim, Patient, ServiceLine
+
+        return Claim(
+            date_of_service=req.date_of_service, patient=req.patient or Patient(), setting=req.setting,
+            icd10cm=dx[:12], cpt_lines=[ServiceLine(**ln) for ln in lines],
+        )
+
+    def _pointers(self, req: SuggestRequest, dx: list[str], lines: list[Line]) -> list[list[str]]:
+        """Diagnosis pointers per line from the validator's medical-necessity pairing."""
+        if not lines:
+            return []
+        from validator import assign_pointers
+
+        raw = [{"code": ln.code, "modifiers": ln.modifiers, "units": ln.units, "dx": []} for ln in lines]
+        res = assign_pointers(dx[:12], raw, req.date_of_service, codesets=self.cs)
+        return [[str(p) for p in ln.dx] for ln in res]
+
+    def _validate(self, req: SuggestRequest, icd: list[IcdSuggestion], cpt: list[CptSuggestion]) -> Validation:
+        from validator import ClaimError, validate
+
+        claim = self._claim(req, [s.code for s in icd],
+                            [{"code": s.code, "modifiers": s.modifiers, "units": s.units, "dx": s.dx} for s in cpt])
+        try:
+            res = validate(claim, codesets=self.cs)
+        except ClaimError as exc:
+            from validator.schemas import Finding
+
+            return Validation(status="fail", findings=[Finding(rule="invalid_code", severity="error", codes=[],
+                                                               message=str(exc), fix="correct the request")])
+        return Validation(status=res.status, findings=list(res.findings))
+
+    # ---- training --------------------------------------------------------------------
+    @classmethod
+    def fit(cls, train_notes: Sequence[dict[str, Any]], dev_notes: Sequence[dict[str, Any]],
+            config: SuggestConfig | dict[str, Any] | None = None, nlp: Analyzer | None = None) -> Suggester:
+        """Train every part on `train_notes` (gold JSONL dicts, DESIGN 4.1); calibrate and tune
+        thresholds on `dev_notes` only."""
+        cfg = SuggestConfig.from_any(config)
+        s = cls(nlp or _default_nlp(), cfg)
+        t0 = time.time()
+        train = [_gold(n) for n in train_notes]
+        dev = [_gold(n) for n in dev_notes]
+        if not train:
+            raise ValueError("fit needs at least one training note")
+        for system in SYSTEMS:
+            counts = Counter(c for g in train for c in g[system])
+            top = max(counts.values(), default=1)
+            s.priors[system] = {c: math.log1p(n) / math.log1p(top) for c, n in counts.items()}
+            s.fallback[system] = [c for c, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))][:200]
+        train_an = _analyze_all(s.nlp, [g["text"] for g in train])
+        dev_an = _analyze_all(s.nlp, [g["text"] for g in dev])
+        s.term_index = _fit_terms(s, train, train_an)
+        if cfg.dense_scope != "off":
+            s.encoder, s.dense = _fit_dense(s, train)
+        labels = [[f"{ICD}:{c}" for c in g[ICD]] + [f"{CPT}:{c}" for c in g[CPT]] for g in train]
+        texts = [g["text"] for g in train]
+        sup_train: list[list[tuple[str, float]]] = [[] for _ in train]
+        if cfg.supervised and len(train) >= 2 * max(cfg.cv_folds, 2):
+            # out-of-fold scores for the ranker's training rows (no leakage of in-sample fit)
+            folds = max(cfg.cv_folds, 2)
+            order = np.random.default_rng(cfg.seed).permutation(len(train))
+            for f in range(folds):
+                held = set(order[f::folds].tolist())
+                tr = [i for i in range(len(train)) if i not in held]
+                m = TfidfMultiLabel(min_count=cfg.supervised_min_count, random_state=cfg.seed)
+                m.fit([texts[i] for i in tr], [labels[i] for i in tr])
+                ho = sorted(held)
+                for i, sc in zip(ho, s._supervised_scores([texts[i] for i in ho], m), strict=True):
+                    sup_train[i] = sc
+            s.supervised = TfidfMultiLabel(min_count=cfg.supervised_min_count, random_state=cfg.seed).fit(texts, labels)
+        X, y, _, _ = s._rows(train, train_an, sup_train)
+        s.ranker = CandidateRanker(kind=cfg.ranker, max_iter=cfg.ranker_max_iter, random_state=cfg.seed).fit(X, y)
+        # calibration + thresholds on dev only
+        if dev:
+            sup_dev = s._supervised_scores([g["text"] for g in dev]) if cfg.supervised else [[] for _ in dev]
+            Xd, yd, sysd, missed = s._rows(dev, dev_an, sup_dev)
+            raw = s.ranker.decision_scores(Xd) if len(Xd) else np.zeros(0)
+            for system in SYSTEMS:
+                mask = sysd == system
+                if mask.sum() >= 10 and yd[mask].sum() > 0:
+                    s.calibrators[system] = IsotonicCalibrator().fit(raw[mask], yd[mask])
+                    cal = s.calibrators[system].predict(raw[mask])
+                    thr, f1 = tune_threshold(cal, yd[mask], n_missed=missed[system])
+                    s.thresholds[system] = thr
+                    s.metrics[f"dev_{system}_f1_candidates"] = round(f1, 4)
+        s.metrics["fit_seconds"] = round(time.time() - t0, 1)
+        s.metrics["n_train"] = len(train)
+        s.metrics["n_dev"] = len(dev)
+        s.model_version = _version(cfg, train, dev)
+        return s
+
+    def _rows(self, gold: list[dict[str, Any]], analyses: list[NoteAnalysis], sup: list[list[tuple[str, float]]]
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, int]]:
+        Xs, ys, systems = [], [], []
+        missed = {ICD: 0, CPT: 0}
+        for g, an, sc in zip(gold, analyses, sup, strict=True):
+            req = _request(g["text"], g)
+            cands = list(self.candidates(req, an, sc).values())
+            if not cands:
+                missed[ICD] += len(g[ICD])
+                missed[CPT] += len(g[CPT])
+                continue
+            X = feature_matrix(cands, self.info, self.priors)
+            y = [int(gold_match(c.code, g[c.system])) for c in cands]
+            for system in SYSTEMS:
+                covered = {gc for gc in g[system] if any(c.system == system and gold_match(c.code, [gc]) for c in cands)}
+                missed[system] += len(set(g[system]) - covered)
+            Xs.append(X)
+            ys.extend(y)
+            systems.extend(c.system for c in cands)
+        if not Xs:
+            from pipelines.features import FEATURES
+
+            return np.zeros((0, len(FEATURES))), np.zeros(0, dtype=int), np.array([], dtype=object), missed
+        return np.vstack(Xs), np.asarray(ys, dtype=int), np.asarray(systems, dtype=object), missed
+
+    # ---- persistence -----------------------------------------------------------------
+    def save(self, path: str | Path) -> Path:
+        folder = Path(path)
+        folder.mkdir(parents=True, exist_ok=True)
+        nlp_dir = folder / "nlp"
+        to_disk = getattr(self.nlp, "to_disk", None)
+        if to_disk is not None:
+            to_disk(nlp_dir)
+        joblib.dump({"term_index": self.term_index, "supervised": self.supervised, "ranker": self.ranker,
+                     "calibrators": self.calibrators}, folder / "estimators.joblib", compress=3)
+        if self.encoder is not None and self.dense is not None:
+            self.encoder.save(folder / "dense")
+            self.dense.save(folder / "dense")
+        meta = {
+            "format": ARTIFACT_FORMAT,
+            "model_version": self.model_version,
+            "codeset_version": self.cs.version,
+            "config": asdict(self.config),
+            "thresholds": self.thresholds,
+            "priors": self.priors,
+            "fallback": self.fallback,
+            "metrics": self.metrics,
+            "has_nlp": to_disk is not None,
+            "versions": _lib_versions(),
+            "saved_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        }
+        (folder / "config.json").write_text(json.dumps(meta, indent=2, sort_keys=True))
+        return folder
+
+    @classmethod
+    def load(cls, path: str | Path, nlp: Analyzer | None = None) -> Suggester:
+        folder = Path(path)
+        meta_path = folder / "config.json"
+        if not meta_path.is_file():
+            raise FileNotFoundError(f"{folder} is not a Suggester artifact (no config.json)")
+        meta = json.loads(meta_path.read_text())
+        if meta.get("format") != ARTIFACT_FORMAT:
+            raise ValueError(f"unsupported Suggester artifact format {meta.get('format')!r}")
+        if nlp is None:
+            from pipelines.nlp import NlpPipeline
+
+            nlp = NlpPipeline.load(folder / "nlp" if meta.get("has_nlp") and (folder / "nlp").exists() else None)
+        s = cls(nlp, SuggestConfig.from_any(meta["config"]))
+        est = joblib.load(folder / "estimators.joblib")
+        s.term_index = est["term_index"]
+        s.supervised = est["supervised"]
+        s.ranker = est["ranker"]
+        s.calibrators = est["calibrators"]
+        if (folder / "dense" / "dense_embeddings.npy").exists():
+            s.encoder = StaticEncoder.load(folder / "dense")
+            s.dense = DenseIndex.load(folder / "dense")
+        s.thresholds = {k: float(v) for k, v in meta["thresholds"].items()}
+        s.priors = meta["priors"]
+        s.fallback = meta["fallback"]
+        s.metrics = meta.get("metrics", {})
+        s.model_version = meta["model_version"]
+        return s
+
+
+# ---------------------------------------------------------------------------------------
+def fit(train_notes: Sequence[dict[str, Any]], dev_notes: Sequence[dict[str, Any]],
+        config: SuggestConfig | dict[str, Any] | None = None, nlp: Analyzer | None = None) -> Suggester:
+    return Suggester.fit(train_notes, dev_notes, config, nlp)
+
+
+def read_jsonl(path: str | Path) -> list[dict[str, Any]]:
+    with open(path, encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def default_training_data(root: str | Path | None = None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(train, dev) for the default model: synthetic train + CodiEsp train; synthetic dev for
+    calibration and thresholds. CodiEsp dev and the synthetic test split stay held out."""
+    base = Path(root) if root else Path(__file__).resolve().parents[1]
+    synth = _synthetic_notes(base)
+    train = [n for n in synth if n.get("split") == "train"]
+    dev = [n for n in synth if n.get("split") == "dev"]
+    codiesp = base / "data" / "external" / "codiesp" / "train.jsonl"
+    if codiesp.is_file():
+        train += read_jsonl(codiesp)
+    return train, dev
+
+
+def _synthetic_notes(base: Path) -> list[dict[str, Any]]:
+    folder = base / "data" / "synthetic"
+    files = sorted(folder.glob("*.jsonl")) if folder.is_dir() else []
+    if not files:
+        try:
+            from pipelines import synthetic
+
+            ensure = getattr(synthetic, "ensure_corpus", None)
+            if ensure is not None:
+                ensure()
+                files = sorted(folder.glob("*.jsonl"))
+        except ImportError:
+            files = []
+    notes: list[dict[str, Any]] = []
+    for f in files:
+        for n in read_jsonl(f):
+            if "split" not in n:
+                n["split"] = f.stem if f.stem in ("train", "dev", "test") else "train"
+            notes.append(n)
+    return notes
+
+
+def build_default_suggester(config: SuggestConfig | dict[str, Any] | None = None, nlp: Analyzer | None = None
+                            ) -> Suggester:
+    train, dev = default_training_data()
+    return Suggester.fit(train, dev, config, nlp)
+
+
+def default_model_dir() -> Path:
+    return Path(os.environ.get("MEDCODE_MODEL_CACHE_DIR", ".medcode/default-model"))
+
+
+def load_suggester(uri: str | None = None) -> Suggester:
+    """`models:/name@alias` (MLflow registry), a local artifact directory, or None for the
+    default model (loaded from the cache, built and cached on first use)."""
+    if uri and uri.startswith(("models:/", "runs:/")):
+        import mlflow.pyfunc
+
+        from models.pyfunc import unwrap_suggester
+
+        return unwrap_suggester(mlflow.pyfunc.load_model(uri))  # type: ignore[no-any-return]
+    if uri:
+        p = Path(uri)
+        if (p / "config.json").is_file():
+            return Suggester.load(p)
+        if (p / "artifacts" / "suggester" / "config.json").is_file():  # an MLflow model folder
+            return Suggester.load(p / "artifacts" / "suggester")
+        raise FileNotFoundError(f"no Suggester artifact at {uri}")
+    folder = default_model_dir()
+    if (folder / "config.json").is_file():
+        return Suggester.load(folder)
+    s = build_default_suggester()
+    s.save(folder)
+    return s
+
+
+# ---------------------------------------------------------------------------------------
+def _credit(cand: Candidate, source: str, score: float) -> None:
+    cand.sources.add(source)
+    if source == "lex":
+        cand.lex = max(cand.lex, float(score))
+    elif source == "term":
+        cand.term = max(cand.term, float(score))
+    elif source == "dense":
+        cand.dense = max(cand.dense, float(score))
+
+
+def _units(c: Candidate) -> int:
+    for m in c.mentions:
+        u = m.attributes.get("units")
+        if u and str(u).isdigit() and 0 < int(u) < 1000:
+            return int(u)
+    return 1
+
+
+def _evidence(text: str, mentions: list[Mention], system: str) -> list[Evidence]:
+    out = []
+    for m in sorted(mentions, key=lambda m: m.start):
+        if 0 <= m.start < m.end <= len(text):
+            out.append(Evidence(start=m.start, end=m.end, text=text[m.start:m.end], section=m.section,
+                                assertion=m.assertion))
+    return out[:5]
+
+
+def _facts_evidence(text: str, analysis: NoteAnalysis) -> list[Evidence]:
+    """Evidence for rule-derived E/M lines: the sections that document time / MDM."""
+    for sec in analysis.sections:
+        if sec.name in ("assessment_plan", "assessment", "plan", "follow_up") and sec.end > sec.start:
+            end = min(sec.end, len(text))
+            return [Evidence(start=sec.start, end=end, text=text[sec.start:end], section=sec.name, assertion="present")]
+    if text:
+        end = min(len(text), 200)
+        return [Evidence(start=0, end=end, text=text[:end], section="unknown", assertion="present")]
+    return []
+
+
+def _request(text: str | None, context: SuggestRequest | dict[str, Any] | None) -> SuggestRequest:
+    if isinstance(context, SuggestRequest):
+        req = context if text is None or context.text == text else context.model_copy(update={"text": text})
+    else:
+        data = dict(context or {})
+        if text is not None:
+            data["text"] = text
+        data.setdefault("text", "")
+        pat = data.get("patient")
+        if isinstance(pat, dict):
+            data["patient"] = {k: v for k, v in pat.items() if v is not None}
+        req = SuggestRequest.model_validate(data)
+    return req
+
+
+def _day(dos: str | None) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(dos) if dos else None
+    except ValueError:
+        return None
+
+
+def _gold(note: dict[str, Any]) -> dict[str, Any]:
+    g = dict(note)
+    icd: list[str] = []
+    for c in note.get("icd10cm") or []:
+        n = norm_code(str(c), ICD)
+        if n and n not in icd:
+            icd.append(n)
+    cpt: list[str] = []
+    for c in list(note.get("cpt") or []) + [ln.get("code", "") for ln in note.get("cpt_lines") or []]:
+        n = norm_code(str(c), CPT)
+        if n and n not in cpt:
+            cpt.append(n)
+    g[ICD] = icd
+    g[CPT] = cpt
+    g["text"] = str(note.get("text") or "")
+    return g
+
+
+def _analyze_all(nlp: Analyzer, texts: list[str]) -> list[NoteAnalysis]:
+    batch = getattr(nlp, "analyze_batch", None)
+    if batch is not None:
+        return list(batch(texts))
+    return [nlp.analyze(t) for t in texts]
+
+
+def _evidence_pairs(g: dict[str, Any]) -> list[tuple[str, str]]:
+    """(span text, code) pairs from a gold note's `evidence` (code -> spans, in any of the
+    shapes [[start, end], ...], [{"start", "end"}...] or ["text", ...])."""
+    out: list[tuple[str, str]] = []
+    ev = g.get("evidence") or {}
+    text = g["text"]
+    if not isinstance(ev, dict):
+        return out
+    for code, spans in ev.items():
+        system = code_system(str(code))
+        n = norm_code(str(code), system)
+        if n is None:
+            continue
+        for sp in spans if isinstance(spans, list) else [spans]:
+            if isinstance(sp, dict) and "start" in sp and "end" in sp:
+                out.append((text[int(sp["start"]):int(sp["end"])], n))
+            elif isinstance(sp, list | tuple) and len(sp) == 2 and all(isinstance(x, int) for x in sp):
+                out.append((text[sp[0]:sp[1]], n))
+            elif isinstance(sp, str):
+                out.append((sp, n))
+    return out
+
+
+def _fit_terms(s: Suggester, train: list[dict[str, Any]], analyses: list[NoteAnalysis]) -> TermIndex:
+    terms: list[str] = []
+    codes: list[str] = []
+    srcs: list[str] = []
+    universe = set(s.config.code_universe or [])
+    for code, text in _code_texts(s, train):
+        if universe and code not in universe:
+            continue
+        terms.append(text)
+        codes.append(code)
+        srcs.append("codeset")
+    for g, an in zip(train, analyses, strict=True):
+        for span, code in _evidence_pairs(g):
+            terms.append(span)
+            codes.append(code)
+            srcs.append("train")
+        # mentions whose lexicon candidate set contains a gold code: the mention text is a
+        # training synonym of that code
+        for m in an.mentions:
+            for cc in m.candidates:
+                n = norm_code(cc.code, cc.system if cc.system == ICD else CPT)
+                if n and n in g[ICD if cc.system == ICD else CPT] and n != cc.term:
+                    terms.append(m.text)
+                    codes.append(n)
+                    srcs.append("train")
+    return TermIndex().fit(terms, codes, srcs)
+
+
+def _code_texts(s: Suggester, train: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """(code, text) rows for the lexical and dense indexes: descriptions, inclusion terms and
+    catalog synonyms, over the configured code scope."""
+    icd = s.cs.icd
+    fy = icd.fiscal_years[-1]
+    cfg = s.config
+    if cfg.code_universe:
+        keys = {c.replace(".", "") for c in cfg.code_universe if code_system(c) == ICD}
+    elif cfg.dense_scope == "full":
+        keys = set(icd.billable_codes(fy))
+    else:
+        seen = {c.replace(".", "") for g in train for c in g[ICD]}
+        keys = set()
+        for k in seen:
+            if k not in icd.codes:
+                continue
+            parent = icd.parent(k) or k
+            keys.update(icd.billable_descendants(parent, fy) or [k])
+            keys.add(k)
+        # every category's unspecified/other leaves stay reachable through the full term index
+        keys.update(k for k in icd.billable_codes(fy) if len(k) <= 4)
+    rows: list[tuple[str, str]] = []
+    for k in sorted(keys):
+        entry = icd.codes.get(k)
+        if entry is None:
+            continue
+        code = s.info.cs.icd.display(k)
+        rows.append((code, entry.description))
+        for t in icd.inclusion_terms.get(k, []):
+            rows.append((code, t))
+    universe = set(cfg.code_universe or [])
+    for code, entry in s.cs.procedures.catalog.items():
+        if universe and code not in universe:
+            continue
+        rows.append((code, entry.description))
+        rows.extend((code, syn) for syn in entry.synonyms)
+    return rows
+
+
+def _fit_dense(s: Suggester, train: list[dict[str, Any]]) -> tuple[StaticEncoder, DenseIndex]:
+    rows = _code_texts(s, train)
+    codes = [c for c, _ in rows]
+    texts = [t for _, t in rows]
+    corpus = texts + [g["text"] for g in train]
+    train_hash = hashlib.sha256("\n".join(g["text"] for g in train).encode()).hexdigest()[:12]
+    key = DenseIndex.content_hash([*codes, "train"], [*texts, train_hash], "static-minilm")
+    cache = Path(os.environ.get("MEDCODE_EMBED_CACHE_DIR", str(default_model_dir().parent / "embed-cache"))) / key
+    if (cache / "dense_embeddings.npy").exists():
+        try:
+            return StaticEncoder.load(cache), DenseIndex.load(cache)
+        except (OSError, ValueError, KeyError):
+            log.warning("embedding cache unreadable, rebuilding")
+    enc = StaticEncoder.distill(corpus)
+    index = DenseIndex.build(codes, texts, enc)
+    try:
+        enc.save(cache)
+        index.save(cache)
+    except OSError:
+        log.warning("could not write the embedding cache")
+    return enc, index
+
+
+def _version(cfg: SuggestConfig, train: list[dict[str, Any]], dev: list[dict[str, Any]]) -> str:
+    h = hashlib.sha256(json.dumps(asdict(cfg), sort_keys=True, default=str).encode())
+    for g in train + dev:
+        h.update(str(g.get("id", "")).encode())
+        h.update(",".join(g[ICD] + g[CPT]).encode())
+    return f"suggester-{h.hexdigest()[:12]}"
+
+
+def _lib_versions() -> dict[str, str]:
+    import sklearn
+
+    out = {"numpy": np.__version__, "scikit-learn": sklearn.__version__}
+    try:
+        import spacy
+
+        out["spacy"] = spacy.__version__
+    except ImportError:
+        pass
+    return out
+
+
+__all__ = [
+    "SuggestConfig",
+    "Suggester",
+    "build_default_suggester",
+    "default_training_data",
+    "fit",
+    "load_suggester",
+    "read_jsonl",
+]
+

@@ -1,0 +1,225 @@
+"""Suggester end to end on a tiny corpus with a rule-based NLP stand-in (the real NLP
+pipeline has its own tests); covers the contract shape, evidence, assertions, specificity,
+E/M levels, modifiers, determinism and persistence."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from pipelines.nlp.types import CodeCandidate, EncounterFacts, Mention, NoteAnalysis, Section
+from pipelines.schemas import SuggestionSet
+from pipelines.suggest import SuggestConfig, Suggester, load_suggester
+
+LEXICON: dict[str, tuple[str, str, str]] = {
+    # phrase: (kind, system, code)
+    "essential hypertension": ("condition", "icd10cm", "I10"),
+    "hypertension": ("condition", "icd10cm", "I10"),
+    "type 2 diabetes": ("condition", "icd10cm", "E11.9"),
+    "breast cancer": ("condition", "icd10cm", "C50.919"),
+    "chest pain": ("symptom", "icd10cm", "R07.9"),
+    "knee pain": ("symptom", "icd10cm", "M25.56"),
+    "cough": ("symptom", "icd10cm", "R05.9"),
+    "pneumonia": ("condition", "icd10cm", "J18.9"),
+    "influenza vaccine": ("procedure", "cpt", "90686"),
+    "lipid panel": ("lab", "cpt", "80061"),
+    "electrocardiogram": ("procedure", "cpt", "93000"),
+}
+SECTION_RE = re.compile(r"^(HPI|PMH|Family history|Assessment|Plan|Procedures):", re.M | re.I)
+SECTION_NAMES = {"hpi": "hpi", "pmh": "pmh", "family history": "family_history", "assessment": "assessment",
+                 "plan": "plan", "procedures": "procedure"}
+
+
+class StandInNlp:
+    def analyze(self, text: str) -> NoteAnalysis:
+        sections = []
+        heads = list(SECTION_RE.finditer(text))
+        for i, h in enumerate(heads):
+            end = heads[i + 1].start() if i + 1 < len(heads) else len(text)
+            sections.append(Section(SECTION_NAMES[h.group(1).lower()], h.start(), end, h.group(1)))
+        mentions: list[Mention] = []
+        taken: list[tuple[int, int]] = []
+        low = text.lower()
+        for phrase in sorted(LEXICON, key=len, reverse=True):
+            for m in re.finditer(r"\b" + re.escape(phrase) + r"\b", low):
+                if any(s < m.end() and m.start() < e for s, e in taken):
+                    continue
+                taken.append((m.start(), m.end()))
+                kind, system, code = LEXICON[phrase]
+                sent_start = max(low.rfind(".", 0, m.start()), low.rfind("\n", 0, m.start())) + 1
+                prefix = low[sent_start:m.start()]
+                section = next((s.name for s in sections if s.start <= m.start() < s.end), "unknown")
+                assertion = "present"
+                if re.search(r"\b(no|denies|negative for)\b", prefix):
+                    assertion = "negated"
+                elif "family history" in prefix or section == "family_history":
+                    assertion = "family"
+                elif re.search(r"\b(history of)\b", prefix) or section == "pmh":
+                    assertion = "historical"
+                elif re.search(r"\b(rule out|possible|suspected)\b", prefix):
+                    assertion = "uncertain"
+                attrs = {}
+                lat = re.search(r"\b(left|right|bilateral)\s+$", prefix)
+                if lat:
+                    attrs["laterality"] = lat.group(1)
+                mentions.append(Mention(m.start(), m.end(), text[m.start():m.end()], kind, section, assertion,
+                                        attrs, phrase, [CodeCandidate(system, code, 0.95, phrase)]))  # type: ignore[arg-type]
+        mentions.sort(key=lambda x: x.start)
+        facts = EncounterFacts()
+        t = re.search(r"total time (\d+) min", low)
+        if t:
+            facts.total_minutes = int(t.group(1))
+        facts.new_patient = True if "new patient" in low else False if "established patient" in low else None
+        mdm = re.search(r"mdm (straightforward|low|moderate|high)", low)
+        if mdm:
+            facts.mdm_level = mdm.group(1)  # type: ignore[assignment]
+        facts.telehealth = "video" if "video visit" in low else None
+        facts.preventive = "annual physical" in low
+        return NoteAnalysis(text, mentions, sections, facts)
+
+
+# ---------------------------------------------------------------------------------------------
+
+NOTES = [
+    ("HPI: Established patient with essential hypertension, follow up. Total time 25 min.\n"
+     "Assessment: hypertension, stable.", ["I10"], ["99213"]),
+    ("HPI: New patient with type 2 diabetes. No chest pain. Total time 50 min.\nAssessment: type 2 diabetes.",
+     ["E11.9"], ["99204"]),
+    ("HPI: Established patient with cough for 3 days. Total time 15 min. Influenza vaccine given.\n"
+     "Assessment: cough.", ["R05.9"], ["99212", "90686", "90471"]),
+    ("HPI: Established patient reports left knee pain. MDM moderate.\nAssessment: left knee pain.",
+     ["M25.562"], ["99214"]),
+    ("HPI: Established patient, chest pain at rest. Electrocardiogram today normal. MDM moderate.\n"
+     "Family history of breast cancer.\nAssessment: chest pain.", ["R07.9", "Z80.3"], ["99214", "93000"]),
+    ("HPI: Established patient with hypertension and type 2 diabetes. Lipid panel drawn. Total time 32 min.\n"
+     "Assessment: hypertension; type 2 diabetes.", ["I10", "E11.9"], ["99214", "80061", "36415"]),
+    ("HPI: New patient with pneumonia, cough. Rule out pneumonia? No, confirmed pneumonia. MDM high.\n"
+     "Assessment: pneumonia.", ["J18.9", "R05.9"], ["99205"]),
+    ("HPI: Established patient, right knee pain after a fall. Total time 22 min.\nAssessment: right knee pain.",
+     ["M25.561"], ["99213"]),
+]
+
+
+def _notes(n: int, split: str) -> list[dict]:
+    out = []
+    for i in range(n):
+        text, icd, cpt = NOTES[i % len(NOTES)]
+        out.append({"id": f"{split}-{i}", "text": text, "icd10cm": icd, "cpt": cpt, "split": split,
+                    "patient": {"age": 40 + i % 30, "sex": "F"}})
+    return out
+
+
+UNIVERSE = sorted({"I10", "E11.9", "E11.65", "C50.919", "C50.911", "R07.9", "R07.89", "M25.561", "M25.562",
+                   "M25.569", "R05.9", "J18.9", "Z80.3", "99212", "99213", "99214", "99204", "99205", "90686",
+                   "90471", "80061", "36415", "93000"})
+CONFIG = {"dense_scope": "off", "code_universe": UNIVERSE, "cv_folds": 2, "ranker_max_iter": 30,
+          "supervised_min_count": 2}
+
+
+@pytest.fixture(scope="module")
+def suggester() -> Suggester:
+    return Suggester.fit(_notes(32, "train"), _notes(16, "dev"), CONFIG, nlp=StandInNlp())
+
+
+def _check_evidence(text: str, result: SuggestionSet) -> None:
+    for s in [*result.icd10cm, *result.cpt]:
+        assert s.evidence, s.code
+        for e in s.evidence:
+            assert text[e.start:e.end] == e.text
+
+
+def test_suggest_shape_and_evidence(suggester: Suggester) -> None:
+    text = NOTES[5][0]
+    r = suggester.suggest(text, {"patient": {"age": 61, "sex": "M"}, "date_of_service": "2026-03-02"})
+    assert isinstance(r, SuggestionSet)
+    assert len(r.request_id) == 32 and int(r.request_id, 16) >= 0
+    assert r.model_version == suggester.model_version and r.model_version.startswith("suggester-")
+    assert r.codeset_version
+    codes = [s.code for s in r.icd10cm]
+    assert "I10" in codes and "E11.9" in codes
+    cpt = {s.code: s for s in r.cpt}
+    assert "99214" in cpt  # 32 minutes, established
+    assert cpt["99214"].dx  # pointers to diagnoses
+    assert set(cpt["99214"].dx) <= set(codes)
+    _check_evidence(text, r)
+    for s in r.icd10cm:
+        assert 0.0 <= s.confidence <= 1.0
+    assert [s.rank for s in r.icd10cm] == list(range(1, len(r.icd10cm) + 1))
+    ranked = [x.code for x in r.ranked.icd10cm]
+    assert len(ranked) == len(set(ranked)) and set(codes) <= set(ranked)
+    scores = [x.score for x in r.ranked.icd10cm]
+    assert scores == sorted(scores, reverse=True)
+    json.loads(r.model_dump_json())
+
+
+def test_negated_family_and_uncertain_give_no_dx(suggester: Suggester) -> None:
+    text = ("HPI: Established patient. No chest pain. Family history of breast cancer. Possible pneumonia.\n"
+            "Total time 12 min.\nAssessment: cough.")
+    r = suggester.suggest(text)
+    codes = {s.code for s in r.icd10cm}
+    assert "R07.9" not in codes  # negated
+    assert not any(c.startswith("C50") for c in codes)  # family member's condition
+    assert "J18.9" not in codes  # uncertain: the symptom is coded instead
+    assert "R05.9" in codes
+    assert "Z80.3" in codes  # family history of malignant neoplasm of breast
+    z = next(s for s in r.icd10cm if s.code == "Z80.3")
+    assert z.evidence[0].assertion == "family"
+    _check_evidence(text, r)
+
+
+def test_specificity_uses_laterality_or_prompts(suggester: Suggester) -> None:
+    r = suggester.suggest("HPI: Established patient with left knee pain. Total time 12 min.\nAssessment: left knee pain.")
+    assert "M25.562" in {s.code for s in r.icd10cm}
+    info = suggester.info
+    code, changed, _, _, prompt = info.resolve("M25.56", {})
+    assert code == "M25.569" and changed and prompt and "laterality" in prompt
+    code, _, agree, conflict, prompt = info.resolve("M25.56", {"laterality": "right"})
+    assert code == "M25.561" and agree == 1 and conflict == 0 and prompt is None
+
+
+def test_em_levels_and_modifiers(suggester: Suggester) -> None:
+    r = suggester.suggest("HPI: New patient with type 2 diabetes. Total time 47 min. Video visit.\n"
+                          "Assessment: type 2 diabetes.", {"setting": "telehealth"})
+    em = [s for s in r.cpt if s.code.startswith("992")]
+    assert [s.code for s in em] == ["99204"]
+    assert "95" in em[0].modifiers
+
+
+def test_vaccine_admin_added(suggester: Suggester) -> None:
+    r = suggester.suggest(NOTES[2][0])
+    codes = [s.code for s in r.cpt]
+    assert "90686" in codes and "90471" in codes
+    em = next(s for s in r.cpt if s.code == "99212")
+    assert "25" in em.modifiers
+
+
+def test_deterministic_and_save_load_roundtrip(suggester: Suggester, tmp_path: Path) -> None:
+    text = NOTES[4][0]
+    a = suggester.suggest(text).model_dump(exclude={"request_id"})
+    b = suggester.suggest(text).model_dump(exclude={"request_id"})
+    assert a == b
+    folder = suggester.save(tmp_path / "model")
+    assert (folder / "config.json").is_file()
+    loaded = Suggester.load(folder, nlp=StandInNlp())
+    c = loaded.suggest(text).model_dump(exclude={"request_id"})
+    assert c == a
+    batch = loaded.suggest_batch([text, {"text": NOTES[0][0]}])
+    assert batch[0].model_dump(exclude={"request_id"}) == a
+    assert batch[1].icd10cm[0].code == "I10"
+
+
+def test_load_errors(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError):
+        load_suggester(str(tmp_path / "missing"))
+    with pytest.raises(FileNotFoundError):
+        Suggester.load(tmp_path)
+    with pytest.raises(ValueError):
+        Suggester.fit([], [], CONFIG, nlp=StandInNlp())
+
+
+def test_config_from_dict_ignores_unknown_keys() -> None:
+    cfg = SuggestConfig.from_any({"dense_scope": "off", "nonsense": 1})
+    assert cfg.dense_scope == "off"
