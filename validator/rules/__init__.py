@@ -1,0 +1,1 @@
+"""Rule files (package data): rules.yaml, policy.yaml, medical_necessity.csv."""
