@@ -119,6 +119,7 @@ function reportError(err, what, retry) {
   const box = $("#auth-box");
   if (err instanceof ApiError && (err.status === 401 || err.status === 403)) {
     state.retry = retry || null;
+    box.hidden = false;
     box.classList.add("needed");
     const hasKey = Boolean(sessionStorage.getItem(KEY_STORE));
     alertMsg(
@@ -377,6 +378,10 @@ function showSpanCodes(mark) {
 
 function highlightCode(rowIdx) {
   $$("#note-view mark.hl").forEach((m) => m.classList.remove("hl"));
+  $$(".ev.span-active").forEach((m) => m.classList.remove("span-active"));
+  $$(".code-row.linked").forEach((r) => {
+    if (Number(r.dataset.index) !== rowIdx) r.classList.remove("linked");
+  });
   if (rowIdx < 0) return null;
   const ids = new Set(state.spans.filter((s) => s.codes.some((c) => c.row === rowIdx)).map((s) => s.id));
   let first = null;
@@ -834,7 +839,10 @@ function onKey(e) {
 // ---------------------------------------------------------------- wiring
 function init() {
   const savedKey = sessionStorage.getItem(KEY_STORE);
-  if (savedKey) $("#api-key").value = savedKey;
+  if (savedKey) {
+    $("#api-key").value = savedKey;
+    $("#auth-box").hidden = false; // the server asked for a key earlier in this tab
+  }
   $("#reviewer").value = localStorage.getItem(REVIEWER_STORE) || "";
 
   const useKey = async () => {

@@ -322,3 +322,78 @@ def test_api_key_flow(page: Page, auth_server: Server) -> None:
     page.reload()
     expect(page.locator("#example option")).not_to_have_count(1)
     expect(alert).to_be_hidden()
+
+
+CONTRAST_JS = """
+() => {
+  const parse = (c) => {
+    const m = c.match(/rgba?\\(([^)]+)\\)/);
+    if (!m) return null;
+    const p = m[1].split(/[ ,/]+/).filter(Boolean).map(Number);
+    return { r: p[0], g: p[1], b: p[2], a: p.length > 3 ? p[3] : 1 };
+  };
+  const lum = ({ r, g, b }) => {
+    const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+  };
+  const bgOf = (el) => {
+    for (let e = el; e; e = e.parentElement) {
+      const c = parse(getComputedStyle(e).backgroundColor);
+      if (c && c.a > 0.99) return c;
+    }
+    return { r: 255, g: 255, b: 255, a: 1 };
+  };
+  const bad = [];
+  for (const el of document.querySelectorAll("body *")) {
+    if (!Array.from(el.childNodes).some((n) => n.nodeType === 3 && n.textContent.trim())) continue;
+    const r = el.getBoundingClientRect();
+    if (!r.width || !r.height || el.closest("[hidden], dialog:not([open]), :disabled")) continue;
+    const st = getComputedStyle(el);
+    if (st.visibility === "hidden") continue;
+    const fg = parse(st.color), bg = bgOf(el);
+    const [l1, l2] = [lum(fg), lum(bg)].sort((a, b) => b - a);
+    const ratio = (l1 + 0.05) / (l2 + 0.05);
+    const size = parseFloat(st.fontSize), bold = Number(st.fontWeight) >= 700;
+    const need = size >= 24 || (bold && size >= 18.66) ? 3 : 4.5;
+    if (ratio < need) bad.push(`${el.tagName}.${el.className} "${el.textContent.trim().slice(0, 30)}" ${ratio.toFixed(2)}`);
+  }
+  return bad;
+}
+"""
+
+
+def test_accessibility_labels_focus_contrast(page: Page, server: Server) -> None:
+    page.goto(server.url + "/")
+    suggest(page, server)
+    row(page, "Z86.010").locator("button.code").click()
+    page.locator("mark.ev-negated").click()
+
+    # every visible form control has an accessible name
+    unlabeled = page.evaluate(
+        """() => Array.from(document.querySelectorAll('input, select, textarea, button'))
+             .filter((e) => e.offsetParent !== null)
+             .filter((e) => !(e.labels && e.labels.length) && !e.getAttribute('aria-label')
+                        && !e.getAttribute('aria-labelledby') && !e.textContent.trim())
+             .map((e) => e.id || e.outerHTML.slice(0, 60))"""
+    )
+    assert unlabeled == []
+
+    # WCAG AA contrast for every visible text, with the highlights and verdict styles on screen
+    row(page, "I10").get_by_role("button", name="Reject").click()
+    row(page, "E11.65").get_by_role("button", name="Accept").click()
+    assert page.evaluate(CONTRAST_JS) == []
+
+    # focus order follows the page: skip link, reviewer, example picker, ..., then the results
+    page.reload()
+    order = []
+    for _ in range(6):
+        page.keyboard.press("Tab")
+        order.append(page.evaluate("document.activeElement.id || document.activeElement.className"))
+    assert order == ["skip", "reviewer", "example", "open-example", "note", "age"], order
+    # and the focus is visible
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline not in ("", "none")
+
+    # the status line is announced
+    assert page.get_attribute("#status", "aria-live") == "polite"
+    assert page.get_attribute("#alert", "role") == "alert"
