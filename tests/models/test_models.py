@@ -1,0 +1,177 @@
+"""The learning parts alone: estimator contract, determinism, calibration monotonicity,
+threshold tuning, ECE, the term index, the supervised model and the E/M rules."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+from sklearn.utils.estimator_checks import check_get_params_invariance, check_set_params
+
+from models.em import (
+    Line,
+    add_vaccine_admin,
+    add_venipuncture,
+    apply_modifiers,
+    level_from_time,
+    office_em,
+    preventive_code,
+)
+from models.lexical import TermIndex
+from models.ranker import CandidateRanker, IsotonicCalibrator, expected_calibration_error, tune_threshold
+from models.supervised import TfidfMultiLabel
+
+
+def _data(n: int = 400, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 5))
+    y = (X[:, 0] + 0.5 * X[:, 1] + rng.normal(scale=0.5, size=n) > 0).astype(int)
+    return X, y
+
+
+@pytest.mark.parametrize("est", [CandidateRanker(), CandidateRanker(kind="logistic"), IsotonicCalibrator(),
+                                 TermIndex(), TfidfMultiLabel()])
+def test_estimator_contract(est: object) -> None:
+    name = type(est).__name__
+    check_get_params_invariance(name, est)
+    check_set_params(name, est)
+    c = clone(est)
+    assert c.get_params() == est.get_params()  # type: ignore[attr-defined]
+
+
+def test_ranker_fit_returns_self_learns_and_is_deterministic() -> None:
+    X, y = _data()
+    r = CandidateRanker(max_iter=50)
+    assert r.fit(X, y) is r
+    p = r.predict_proba(X)
+    assert p.shape == (len(X), 2) and np.allclose(p.sum(axis=1), 1.0)
+    assert (r.predict(X) == y).mean() > 0.8
+    p2 = CandidateRanker(max_iter=50).fit(X, y).predict_proba(X)
+    assert np.array_equal(p, p2)
+    with pytest.raises(ValueError):
+        r.decision_scores(X[:, :3])
+    with pytest.raises(ValueError):
+        CandidateRanker(kind="forest").fit(X, y)
+
+
+def test_ranker_unfitted_and_single_class() -> None:
+    X, _y = _data(50)
+    with pytest.raises(NotFittedError):
+        CandidateRanker().predict_proba(X)
+    r = CandidateRanker().fit(X, np.zeros(len(X), dtype=int))
+    assert np.all(r.decision_scores(X) == 0.0)
+
+
+@pytest.mark.parametrize("method", ["isotonic", "platt"])
+def test_calibration_is_monotone_and_reduces_ece(method: str) -> None:
+    rng = np.random.default_rng(1)
+    true_p = rng.uniform(size=4000)
+    y = (rng.uniform(size=4000) < true_p).astype(int)
+    raw = true_p ** 3  # a monotone but badly calibrated score
+    cal = IsotonicCalibrator(method=method).fit(raw[:2000], y[:2000])
+    grid = np.linspace(0, 1, 101)
+    out = cal.predict(grid)
+    assert np.all(np.diff(out) >= -1e-12)
+    assert np.all((out >= 0) & (out <= 1))
+    before = expected_calibration_error(raw[2000:], y[2000:])
+    after = expected_calibration_error(cal.predict(raw[2000:]), y[2000:])
+    assert after < before / 3
+    if method == "isotonic":
+        assert after < 0.05
+
+
+def test_calibrator_errors() -> None:
+    with pytest.raises(ValueError):
+        IsotonicCalibrator().fit(np.array([]), np.array([]))
+    with pytest.raises(ValueError):
+        IsotonicCalibrator(method="beta").fit(np.array([0.1, 0.9]), np.array([0, 1]))
+    with pytest.raises(NotFittedError):
+        IsotonicCalibrator().predict(np.array([0.5]))
+
+
+def test_threshold_tuning_and_ece() -> None:
+    probs = [0.9, 0.8, 0.7, 0.3, 0.2]
+    labels = [1, 1, 0, 1, 0]
+    t, f1 = tune_threshold(probs, labels)
+    assert 0.3 >= t > 0.2 and f1 == pytest.approx(2 * 3 / (2 * 3 + 1))
+    # uncovered gold codes lower the achievable F1
+    _, f1_missed = tune_threshold(probs, labels, n_missed=3)
+    assert f1_missed < f1
+    assert expected_calibration_error([1.0, 0.0], [1, 0]) == 0.0
+    assert expected_calibration_error([0.9] * 10, [0] * 10) == pytest.approx(0.9)
+
+
+def test_term_index() -> None:
+    ti = TermIndex().fit(["Essential (primary) hypertension", "high blood pressure", "Pain in left knee"],
+                         ["I10", "I10", "M25.562"], ["codeset", "train", "codeset"])
+    assert ti.lookup("high blood pressure")[0] == ("I10", 1.0)
+    code, score = ti.lookup("left knee pain")[0]  # word order differs: bag-of-stems key
+    assert code == "M25.562" and 0.5 < score < 1.0
+    assert ti.lookup("fracture") == []
+    with pytest.raises(ValueError):
+        TermIndex().fit(["a"], ["I10", "I11"])
+
+
+def test_supervised_multilabel() -> None:
+    texts = ["hypertension follow up blood pressure"] * 4 + ["diabetes a1c metformin"] * 4 + ["cough cold"] * 2
+    labels = [["icd10cm:I10"]] * 4 + [["icd10cm:E11.9", "cpt:83036"]] * 4 + [["icd10cm:R05.9"]] * 2
+    m = TfidfMultiLabel(char_ngrams=False, min_count=2).fit(texts, labels)
+    assert set(m.classes_) == {"icd10cm:I10", "icd10cm:E11.9", "cpt:83036", "icd10cm:R05.9"}
+    top = m.top_k("patient on metformin, a1c rising", 2)
+    assert {c for c, _ in top} == {"icd10cm:E11.9", "cpt:83036"}
+    p = m.predict_proba(["blood pressure check"])
+    assert p.shape == (1, 4)
+    assert m.classes_[int(np.argmax(p[0]))] == "icd10cm:I10"
+    with pytest.raises(ValueError):
+        TfidfMultiLabel().fit([], [])
+
+
+@pytest.mark.parametrize(("minutes", "new", "level"), [(9, False, None), (10, False, 0), (20, False, 1), (29, False, 1),
+                                                      (30, False, 2), (40, False, 3), (75, False, 3), (14, True, None),
+                                                      (15, True, 0), (44, True, 1), (45, True, 2), (60, True, 3)])
+def test_em_time_thresholds(minutes: int, new: bool, level: int | None) -> None:
+    assert level_from_time(minutes, new) == level
+
+
+@pytest.mark.parametrize(("kwargs", "codes"), [
+    ({"total_minutes": 25, "mdm_level": None, "new_patient": False}, ["99213"]),
+    ({"total_minutes": None, "mdm_level": "moderate", "new_patient": False}, ["99214"]),
+    ({"total_minutes": 20, "mdm_level": "high", "new_patient": True}, ["99205"]),  # higher of time and MDM
+    ({"total_minutes": 62, "mdm_level": "low", "new_patient": True}, ["99205"]),
+    ({"total_minutes": None, "mdm_level": "straightforward", "new_patient": None}, ["99212"]),
+    ({"total_minutes": None, "mdm_level": None, "new_patient": False}, []),
+    ({"total_minutes": None, "mdm_level": None, "new_patient": True, "preventive": True, "age": 45}, ["99386"]),
+    ({"total_minutes": None, "mdm_level": None, "new_patient": False, "preventive": True, "age": 3}, ["99392"]),
+    ({"total_minutes": 25, "mdm_level": "low", "new_patient": False, "preventive": True, "age": 70}, ["99397", "99213"]),
+])
+def test_office_em(kwargs: dict, codes: list[str]) -> None:
+    assert [d.code for d in office_em(**kwargs)] == codes
+
+
+def test_em_telehealth_modifiers() -> None:
+    assert office_em(total_minutes=20, mdm_level=None, new_patient=False, telehealth="video")[0].modifiers == ["95"]
+    assert office_em(total_minutes=20, mdm_level=None, new_patient=False, telehealth="audio")[0].modifiers == ["93"]
+
+
+def test_preventive_age_bands() -> None:
+    assert [preventive_code(a, True) for a in (0, 1, 5, 12, 18, 40, 65)] == [
+        "99381", "99382", "99383", "99384", "99385", "99386", "99387"]
+    assert preventive_code(None, True) is None
+
+
+def test_line_rules() -> None:
+    lines = add_vaccine_admin([Line("99213"), Line("90686"), Line("90715")])
+    assert [(ln.code, ln.units) for ln in lines[-2:]] == [("90471", 1), ("90472", 1)]
+    lines = add_venipuncture(lines, labs_drawn=True)
+    assert lines[-1].code == "36415"
+    assert add_venipuncture([Line("99213")], labs_drawn=False) == [Line("99213")]
+    lines = apply_modifiers(lines)
+    assert lines[0].modifiers == ["25"]  # E/M with vaccine administration
+    # E/M alone: no 25; NCCI pair with indicator 1: XS on the column-2 code
+    alone = apply_modifiers([Line("99213"), Line("80053")])
+    assert alone[0].modifiers == []
+    pair = apply_modifiers([Line("20610"), Line("20611")], {("20611", "20610"): 1})
+    assert pair[0].modifiers == ["XS"] and pair[1].modifiers == []
+    never = apply_modifiers([Line("20610"), Line("20611")], {("20611", "20610"): 0})
+    assert never[0].modifiers == []
