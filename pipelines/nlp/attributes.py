@@ -1,0 +1,221 @@
+"""Mention attributes (laterality, acuity, severity, stage, type, episode, trimester, body site,
+control) and encounter-level E/M facts (time, new/established, telehealth, MDM cues)."""
+
+from __future__ import annotations
+
+import re
+
+from pipelines.nlp.types import EncounterFacts, Mention
+
+_I = re.IGNORECASE
+_LATERALITY = [
+    ("bilateral", re.compile(r"\b(?:bilateral(?:ly)?|b/l|both (?:sides|knees|hips|ears|eyes|feet|hands|legs|arms|shoulders|ankles|wrists|elbows|breasts|lungs))\b", _I)),
+    ("left", re.compile(r"\b(?:left|lt|l)\b(?![-/]?(?:sided )?(?:shift|ventric|atri|main|ankle-brachial))|\bleft-sided\b", _I)),
+    ("right", re.compile(r"\b(?:right|rt|r)\b(?![-/]?(?:sided )?(?:shift|ventric|atri|bundle|away))|\bright-sided\b", _I)),
+]
+_ACUITY = [
+    ("acute_on_chronic", re.compile(r"\bacute[- ]on[- ]chronic\b", _I)),
+    ("chronic", re.compile(r"\bchronic(?:ally)?\b|\blong[- ]standing\b", _I)),
+    ("acute", re.compile(r"\b(?:acute(?:ly)?|sub-?acute|new[- ]onset|sudden(?:[- ]onset)?)\b", _I)),
+]
+_SEVERITY = re.compile(
+    r"\b(mild(?:ly)?|moderate(?:ly)?|severe(?:ly)?|moderate(?:ly)?[- ]severe|mild intermittent|mild persistent|"
+    r"moderate persistent|severe persistent|intractable|life[- ]threatening)\b",
+    _I,
+)
+_STAGE = re.compile(r"\b(?:stage|grade|class|ckd|gold)\s*([0-5]|i{1,3}|iv|v)([ab])?\b", _I)
+_ROMAN = {"i": "1", "ii": "2", "iii": "3", "iv": "4", "v": "5"}
+_TYPE = re.compile(r"\btype\s*(1|2|i{1,2}|one|two)\b|\b[tT]([12])\s?DM\b|\bDM\s?([12]|i{1,2})\b|\b(NIDDM|IDDM)\b", _I)
+_EPISODE = [
+    ("sequela", re.compile(r"\b(?:sequela[e]?|late effect|residual (?:from|of))\b", _I)),
+    ("subsequent", re.compile(r"\b(?:subsequent (?:encounter|visit|care)|follow[- ]up (?:for|of) (?:the )?(?:fracture|injury)|routine healing|healing well|cast check|recheck of (?:the )?(?:fracture|injury|wound))\b", _I)),
+    ("initial", re.compile(r"\b(?:initial (?:encounter|visit|evaluation)|active treatment|new injury|injured (?:today|yesterday|on)|acute injury|presents (?:after|following) (?:a )?(?:fall|injury|accident))\b", _I)),
+]
+_TRIMESTER = re.compile(r"\b(first|second|third|1st|2nd|3rd)\s+trimester\b", _I)
+_WEEKS = re.compile(r"\b(\d{1,2})(?:\s*(?:\+|and)\s*\d/7)?\s*(?:weeks?|wks?)(?:'|\s)*(?:gestation|pregnant|ga\b|of gestation|iup)", _I)
+_GA = re.compile(r"\b(?:ga|gestational age)\s*(?:of\s*)?(\d{1,2})\s*(?:w|wk|weeks?)", _I)
+_TRI_MAP = {"first": "1", "1st": "1", "second": "2", "2nd": "2", "third": "3", "3rd": "3"}
+_CONTROL = re.compile(r"\b(uncontrolled|poorly controlled|not well controlled|not at goal|well[- ]controlled|controlled|at goal|stable|worsening|improving|exacerbation|flare)\b", _I)
+BODY_SITES = ["knee", "hip", "shoulder", "ankle", "wrist", "elbow", "foot", "feet", "hand", "finger", "toe", "thumb", "neck", "back", "chest", "abdomen", "head", "ear", "eye", "throat", "nose", "lung", "lungs", "heart", "kidney", "liver", "breast", "arm", "leg", "thigh", "calf", "forearm", "scalp", "face", "lip", "jaw", "spine", "lumbar", "cervical", "thoracic", "sacral", "pelvis", "groin", "buttock", "heel", "skin", "bladder", "prostate", "colon", "tongue", "gum", "mouth", "axilla", "nail", "trunk"]
+_BODY = re.compile(r"\b(" + "|".join(BODY_SITES) + r")s?\b", _I)
+_WINDOW = 48
+
+
+def mention_attributes(
+    text: str, m: Mention, sent_start: int, sent_end: int, prev_end: int = 0, next_start: int = 1 << 30
+) -> dict[str, str]:
+    """Attributes read from the mention and a window of its sentence around it, bounded by the
+    neighbouring mentions so that one problem's attributes don't leak into the next."""
+    lo = max(sent_start, m.start - _WINDOW, prev_end)
+    hi = min(sent_end, m.end + _WINDOW, next_start)
+    # don't read past a list separator into a neighbouring problem
+    left = text[lo : m.start]
+    for sep in (";", ". ", "\n", " - ", ", "):
+        k = left.rfind(sep)
+        if k >= 0 and sep in (";", ". ", "\n"):
+            left = left[k + len(sep) :]
+    right = text[m.end : hi]
+    for sep in (";", ". ", "\n"):
+        k = right.find(sep)
+        if k >= 0:
+            right = right[:k]
+    near = f"{left} {m.text} {right}"
+    attrs: dict[str, str] = {}
+    for value, pat in _LATERALITY:
+        if pat.search(near):
+            attrs["laterality"] = value
+            break
+    for value, pat in _ACUITY:
+        if pat.search(near):
+            attrs["acuity"] = value
+            break
+    sev = _SEVERITY.search(near)
+    if sev:
+        attrs["severity"] = sev.group(1).lower().replace("ly", "").replace("-", " ")
+    st = _STAGE.search(near)
+    if st:
+        num = _ROMAN.get(st.group(1).lower(), st.group(1))
+        attrs["stage"] = num + (st.group(2) or "").lower()
+    ty = _TYPE.search(f"{text[max(lo, m.start - 12) : m.start]} {m.text} {text[m.end : min(hi, m.end + 12)]}")
+    if ty:
+        raw = next(g for g in ty.groups() if g).lower()
+        attrs["type"] = {"i": "1", "ii": "2", "one": "1", "two": "2", "niddm": "2", "iddm": "1"}.get(raw, raw)
+    for value, pat in _EPISODE:
+        if pat.search(near):
+            attrs["episode"] = value
+            break
+    tri = _TRIMESTER.search(near) or _TRIMESTER.search(text[sent_start:sent_end])
+    if tri:
+        attrs["trimester"] = _TRI_MAP[tri.group(1).lower()]
+    else:
+        wk = _WEEKS.search(text[sent_start:sent_end]) or _GA.search(text[sent_start:sent_end])
+        if wk:
+            w = int(wk.group(1))
+            attrs["trimester"] = "1" if w < 14 else "2" if w < 28 else "3"
+    body = _BODY.search(m.text) or _BODY.search(near)
+    if body:
+        attrs["body_site"] = body.group(1).lower()
+    ctl = _CONTROL.search(near)
+    if ctl:
+        attrs["control"] = ctl.group(1).lower().replace(" ", "_").replace("-", "_")
+    return attrs
+
+
+# ---------------------------------------------------------------------------- E/M facts
+_TIME = [
+    re.compile(r"\btotal (?:time|visit time|encounter time)[^.\n\d]{0,60}?(\d{1,3})\s*(?:-|\s)?\s*(?:minutes?|mins?)\b", _I),
+    re.compile(r"\b(?:i |we |provider |physician )?spent (?:a total of |approximately |about |over |more than |greater than )?(\d{1,3})\s*(?:minutes?|mins?)\b", _I),
+    re.compile(r"\b(\d{1,3})\s*(?:minutes?|mins?) (?:of )?(?:total )?(?:time )?(?:was |were )?(?:spent|in total|total time|face[- ]to[- ]face)", _I),
+    re.compile(r"\btime(?: spent)?\s*[:=]\s*(\d{1,3})\s*(?:minutes?|mins?)\b", _I),
+]
+_NEW = re.compile(r"\bnew (?:patient|pt)\b|\bnew to (?:the |this |our )?(?:practice|clinic|office)\b|\bestablish(?:ing)? care\b|\binitial visit\b|\bfirst visit\b", _I)
+_EST = re.compile(r"\bestablished (?:patient|pt)\b|\breturn(?:ing)? (?:patient|visit)\b|\bfollow[- ]?up (?:visit|appointment)\b|\bhere for (?:a )?follow[- ]?up\b|\bseen (?:here )?(?:last|previously)\b|\bknown to (?:this|our|the) (?:clinic|practice)\b|\blast visit\b|\bpresents for follow[- ]?up\b", _I)
+_PREVENTIVE = re.compile(r"\b(?:annual (?:wellness|physical|exam|preventive)|preventive (?:visit|exam|medicine|care visit)|wellness (?:visit|exam)|well[- ](?:child|woman|visit|baby)|routine (?:physical|health maintenance|check[- ]?up)|health maintenance exam|complete physical|medicare (?:annual )?wellness)\b", _I)
+_AUDIO = re.compile(r"\b(?:audio[- ]only|telephone (?:visit|encounter|call)|by (?:tele)?phone|via (?:tele)?phone|phone visit)\b", _I)
+_VIDEO = re.compile(r"\b(?:video (?:visit|call|encounter)|telehealth|telemedicine|virtual visit|synchronous audio[- ]?(?:and|/)[- ]?video|via video|doxy\.me|zoom)\b", _I)
+_RX_MGMT = re.compile(
+    r"\b(?:prescription drug management|start(?:ed|ing)?|initiat(?:e|ed|ing)|increase[d]?|decrease[d]?|titrat(?:e|ed|ing)|"
+    r"adjust(?:ed)?(?: the)? dose|refill(?:ed|s)?|continue[d]?|discontinue[d]?|stop(?:ped)?|switch(?:ed)? to|change[d]? to|"
+    r"prescribed|rx(?:'d)?|e-?prescribed|sent (?:to|a prescription)|new prescription)\b",
+    _I,
+)
+_OTC = re.compile(r"\b(?:over[- ]the[- ]counter|otc|tylenol|acetaminophen|ibuprofen|rest,? ice|supportive care|fluids)\b", _I)
+_HIGH_RISK = re.compile(r"\b(?:decision (?:regarding|about|for) hospitali[sz]ation|admit(?:ted)? to (?:the )?hospital|sent to (?:the )?(?:ed|er|emergency)|transfer(?:red)? to (?:the )?(?:ed|er|hospital)|escalation of care|dnr|do not resuscitate|drug therapy requiring intensive monitoring|major surgery|emergency surgery)\b", _I)
+_MOD_RISK = re.compile(r"\b(?:minor surgery|decision (?:regarding|for|about) (?:minor )?surgery|social determinants|limited by (?:social|financial)|unable to afford|housing insecurity|food insecurity)\b", _I)
+_WORSE = re.compile(r"\b(?:worsening|worse|uncontrolled|poorly controlled|not (?:well )?controlled|not at goal|exacerbation|flare|progressi(?:on|ng)|side effects?|deteriorat\w*)\b", _I)
+_SEVERE = re.compile(r"\b(?:severe exacerbation|threat to (?:life|bodily function)|life[- ]threatening|acute mi|sepsis|stroke symptoms|respiratory distress|unstable)\b", _I)
+_STABLE = re.compile(r"\b(?:stable|controlled|at goal|well[- ]controlled|doing well|unchanged)\b", _I)
+_SYSTEMIC = re.compile(r"\b(?:systemic symptoms|pyelonephritis|pneumonia|new problem with uncertain prognosis|uncertain prognosis|further workup)\b", _I)
+_DATA_CUES = {
+    "external": re.compile(r"\b(?:reviewed (?:outside|external|prior|old) (?:records|notes)|review of (?:external|outside) (?:records|notes)|records from)\b", _I),
+    "historian": re.compile(r"\b(?:independent historian|history (?:obtained|provided) (?:from|by) (?:the )?(?:mother|father|parent|spouse|wife|husband|caregiver|daughter|son))\b", _I),
+    "interpretation": re.compile(r"\b(?:independent(?:ly)? interpret(?:ed|ation)|personally (?:reviewed|interpreted) (?:the )?(?:images|films|x-?ray|ecg|ekg|tracing)|my (?:own )?(?:read|interpretation))\b", _I),
+    "discussion": re.compile(r"\b(?:discussed (?:with|the case with) (?:dr\.?|the (?:cardiologist|specialist|radiologist|surgeon|consultant))|discussion of management with)\b", _I),
+}
+_RESULTS_REVIEWED = re.compile(r"\b(?:reviewed|results? (?:of|from)|were reviewed|review of) \b", _I)
+_LEVELS = ("minimal", "low", "moderate", "high")
+_MDM_NAMES = {"minimal": "straightforward", "low": "low", "moderate": "moderate", "high": "high"}
+_ASSESS_SECTIONS = frozenset({"assessment", "plan", "assessment_plan", "unknown"})
+_DATA_SECTIONS = frozenset({"labs", "imaging", "orders", "plan", "assessment_plan", "procedure", "objective", "unknown"})
+
+
+def encounter_facts(text: str, mentions: list[Mention], sections: list[str]) -> EncounterFacts:
+    f = EncounterFacts()
+    for pat in _TIME:
+        m = pat.search(text)
+        if m:
+            minutes = int(m.group(1))
+            if 1 <= minutes <= 600:
+                f.total_minutes = minutes
+                break
+    if _NEW.search(text):
+        f.new_patient = True
+    elif _EST.search(text):
+        f.new_patient = False
+    f.preventive = bool(_PREVENTIVE.search(text))
+    if _AUDIO.search(text):
+        f.telehealth = "audio"
+    elif _VIDEO.search(text) or "telehealth" in sections:
+        f.telehealth = "video"
+    present = [m for m in mentions if m.assertion in ("present", "uncertain")]
+    # ---- problems addressed
+    problems = [m for m in present if m.kind in ("condition", "symptom", "finding") and m.section in _ASSESS_SECTIONS]
+    if not problems:
+        problems = [m for m in present if m.kind in ("condition", "symptom")]
+    concepts = {m.concept for m in problems}
+    n = len(concepts)
+    chronic_worse = sum(1 for m in problems if _WORSE.search(m.attributes.get("control", "") or "") or m.attributes.get("acuity") == "acute_on_chronic")
+    windows = " ".join(text[max(0, m.start - 60) : m.end + 80] for m in problems)
+    stable = bool(_STABLE.search(windows))
+    if _SEVERE.search(windows):
+        prob = "high"
+    elif chronic_worse or _WORSE.search(windows) or _SYSTEMIC.search(windows) or n >= 3 or (n >= 2 and stable):
+        prob = "moderate"
+    elif n >= 2 or (n == 1 and (stable or any(m.attributes.get("acuity") for m in problems))):
+        prob = "low"
+    else:
+        prob = "minimal"
+    f.mdm_problems = prob
+    # ---- data reviewed / ordered
+    tests = {m.concept for m in mentions if m.kind in ("lab", "procedure") and m.assertion != "negated" and m.section in _DATA_SECTIONS}
+    cues = {k for k, pat in _DATA_CUES.items() if pat.search(text)}
+    cat1 = len(tests) + (1 if "external" in cues else 0) + (1 if "historian" in cues else 0)
+    categories = int(cat1 >= 3) + int("interpretation" in cues) + int("discussion" in cues)
+    if categories >= 2:
+        data = "high"
+    elif categories >= 1:
+        data = "moderate"
+    elif cat1 >= 2 or "historian" in cues:
+        data = "low"
+    else:
+        data = "minimal"
+    f.mdm_data = data
+    # ---- risk
+    meds = [m for m in mentions if m.kind == "medication" and m.assertion in ("present", "uncertain", "historical")]
+    rx = False
+    for m in meds:
+        window = text[max(0, m.start - 50) : m.end + 50]
+        if _RX_MGMT.search(window) and not _OTC.search(m.text):
+            rx = True
+            break
+    if re.search(r"\bprescription drug management\b", text, _I):
+        rx = True
+    f.prescription_drug_management = rx
+    if _HIGH_RISK.search(text):
+        risk = "high"
+    elif rx or _MOD_RISK.search(text):
+        risk = "moderate"
+    elif _OTC.search(text) or any(m.kind == "procedure" for m in present):
+        risk = "low"
+    else:
+        risk = "minimal"
+    f.mdm_risk = risk
+    f.procedures_today = any(
+        m.kind == "procedure" and m.assertion == "present" and m.section in ("procedure", "plan", "assessment_plan", "unknown")
+        and re.search(r"\b(?:performed|done|completed|administered|given|placed|removed|injected|drained|repaired|obtained today|in office|today)\b", text[m.start : m.end + 80], _I)
+        for m in mentions
+    ) or "procedure" in sections
+    # MDM level: two of three elements
+    ranks = sorted((_LEVELS.index(prob), _LEVELS.index(data), _LEVELS.index(risk)), reverse=True)
+    f.mdm_level = _MDM_NAMES[_LEVELS[ranks[1]]]  # type: ignore[assignment]
+    return f

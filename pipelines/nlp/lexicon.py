@@ -1,0 +1,299 @@
+"""The mention lexicon: normalised, order-free phrase keys -> kind + scored code candidates.
+
+Built once from the code sets (ICD-10-CM descriptions and inclusion terms, the CPT catalog's
+descriptions and lay synonyms, HCPCS Level II short descriptions of drugs and vaccines) plus the
+curated abbreviation/synonym file `rules/synonyms.yaml`, then cached as an artifact
+(`to_disk` / `from_disk`), never rebuilt per call.
+
+Matching is a greedy leftmost-longest scan over a sentence's normalised content tokens: a window
+matches when its sorted token bag equals a lexicon key, so "left knee osteoarthritis" finds
+"Unilateral primary osteoarthritis, left knee". A co-occurrence table prunes windows that cannot
+grow into any key, which keeps the scan linear in practice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import pickle
+import re
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import yaml
+
+from pipelines.nlp.normalize import Normalizer
+
+LEXICON_FORMAT = 2
+MAX_CANDIDATES = 12
+MAX_KEY_TOKENS = 8
+
+# single tokens that never make a mention on their own (too generic, or section/EM vocabulary)
+GENERIC = frozenset(
+    ["other", "disease", "disorder", "condition", "syndrome", "finding", "abnormal", "abnormality", "history", "status", "encounter", "care", "follow", "visit", "patient", "problem", "left", "right", "bilateral", "acute", "chronic", "unknown", "lesion", "mass", "symptom", "sign", "complication", "injury", "type", "stage", "part", "region", "body", "system", "function", "use", "long", "term", "current", "personal", "family", "examination", "exam", "test", "screening", "procedure", "specified", "not", "elsewhere", "classified", "due", "without", "less", "more", "than", "high", "low", "level", "levels", "normal", "change", "changes", "other", "multiple", "single", "first", "second", "third", "initial", "subsequent", "sequela", "nec", "effect", "effects", "adverse", "late", "presence", "absence", "contact", "exposure", "observation", "control", "controlled", "uncontrolled", "day", "days", "week", "weeks", "month", "months", "year", "years", "time", "pain"]
+)
+# "pain" is generic alone in ICD headings ("Pain, unspecified" -> R52) but a real symptom in notes:
+# the curated file maps the bare word, so only derived (not curated) single-token keys are blocked.
+
+_PAREN = re.compile(r"\s*[\(\[][^)\]]*[\)\]]")
+_EPISODE = re.compile(
+    r",?\s*(initial|subsequent|sequela)\b.*$|,\s*sequela$", re.IGNORECASE
+)
+_QUALIFIERS = re.compile(
+    r",?\s*(without (complications?|mention of [a-z ]+|hyperglycemia|coma)|not elsewhere classified|"
+    r"not intractable|unspecified( [a-z]+)?|not specified as [a-z ]+)\b",
+    re.IGNORECASE,
+)
+_LATERALITY = re.compile(r"\b(left|right|bilateral|unilateral|unspecified side)\b", re.IGNORECASE)
+
+_RULES_PKG = "pipelines.nlp.rules"
+
+
+class LexEntry(NamedTuple):
+    kind: str
+    concept: str
+    curated: bool
+    candidates: tuple[tuple[str, str, float, str], ...]  # system, code, score, term
+
+
+@dataclass(slots=True)
+class Entry:
+    """Mutable entry used while building; frozen into a LexEntry by `finish`."""
+
+    kind: str
+    concept: str
+    curated: bool = False
+    candidates: list[tuple[str, str, float, str]] = field(default_factory=list)  # system, code, score, term
+
+
+def read_rule_file(name: str) -> Any:
+    return yaml.safe_load(resources.files(_RULES_PKG).joinpath(name).read_text(encoding="utf-8"))
+
+
+def rules_digest() -> str:
+    h = hashlib.sha256()
+    for name in sorted(p.name for p in resources.files(_RULES_PKG).iterdir() if p.name.endswith(".yaml")):
+        h.update(name.encode())
+        h.update(resources.files(_RULES_PKG).joinpath(name).read_bytes())
+    return h.hexdigest()[:10]
+
+
+def icd_kind(code: str) -> str:
+    c = code.replace(".", "")
+    if c.startswith("R"):
+        return "symptom" if c[1:3] < "70" else "finding"
+    return "condition"
+
+
+def proc_kind(code: str, category: str) -> str:
+    cat = category.lower()
+    if any(w in cat for w in ("lab", "pathology", "path")):
+        return "lab"
+    if code[0] == "J" or any(w in cat for w in ("drug", "vaccine", "immuniz", "medication", "injectable")):
+        return "medication"
+    return "procedure"
+
+
+class Lexicon:
+    def __init__(self, normalizer: Normalizer) -> None:
+        self.norm = normalizer
+        self.entries: dict[str, LexEntry] = {}
+        self._building: dict[str, Entry] = {}
+        # pruning tables: tokens that start some key's window, and token pairs that share a key
+        self.vocab: frozenset[str] = frozenset()
+        self.pairs: frozenset[str] = frozenset()
+        self.source_digest = ""
+
+    # ---- building --------------------------------------------------------------------
+    def add(
+        self, text: str, kind: str, system: str, code: str, score: float, curated: bool = False, concept: str = ""
+    ) -> None:
+        toks = self.norm.tokens(text)
+        if not toks or len(toks) > MAX_KEY_TOKENS:
+            return
+        if not curated:
+            content = [t for t in toks if t not in GENERIC]
+            if not content:
+                return
+            if len(toks) == 1 and (len(toks[0]) < 4 or toks[0].isdigit()):
+                return
+        key = " ".join(sorted(toks))
+        entry = self._building.get(key)
+        if entry is None:
+            entry = self._building[key] = Entry(kind, concept or text.lower(), curated)
+        elif curated and not entry.curated:
+            entry.kind, entry.concept, entry.curated = kind, concept or text.lower(), True
+        if code:
+            for i, (s, c, sc, _) in enumerate(entry.candidates):
+                if s == system and c == code:
+                    if score > sc:
+                        entry.candidates[i] = (system, code, score, text)
+                    break
+            else:
+                entry.candidates.append((system, code, score, text))
+
+    def finish(self) -> None:
+        vocab: set[str] = set()
+        pairs: set[str] = set()
+        for key, entry in self._building.items():
+            entry.candidates.sort(key=lambda c: (-c[2], len(c[1]), c[1]))
+            cands = tuple(entry.candidates[:MAX_CANDIDATES])
+            self.entries[key] = LexEntry(entry.kind, entry.concept, entry.curated, cands)
+            toks = key.split()
+            vocab.update(toks)
+            if len(toks) > 1:
+                pairs.update(f"{a} {b}" for a in toks for b in toks if a != b)
+        self.vocab = frozenset(vocab)
+        self.pairs = frozenset(pairs)
+        self._building = {}
+
+    # ---- matching --------------------------------------------------------------------
+    def match(self, toks: list[str]) -> list[tuple[int, int, str]]:
+        """Greedy leftmost-longest matches over normalised tokens: (start index, end index, key)."""
+        out: list[tuple[int, int, str]] = []
+        n = len(toks)
+        entries = self.entries
+        vocab = self.vocab
+        pairs = self.pairs
+        i = 0
+        while i < n:
+            first = toks[i]
+            if first not in vocab:
+                i += 1
+                continue
+            best = -1
+            best_key = ""
+            j = i
+            while j < n and j - i < MAX_KEY_TOKENS and (j == i or toks[j] == first or f"{first} {toks[j]}" in pairs):
+                j += 1
+                key = " ".join(sorted(toks[i:j])) if j - i > 1 else first
+                if key in entries:
+                    best, best_key = j, key
+            if best > 0:
+                out.append((i, best, best_key))
+                i = best
+            else:
+                i += 1
+        return out
+
+    # ---- persistence -----------------------------------------------------------------
+    def to_disk(self, path: Path) -> None:
+        payload = {
+            "format": LEXICON_FORMAT,
+            "source_digest": self.source_digest,
+            "entries": {k: tuple(v) for k, v in self.entries.items()},
+            "vocab": self.vocab,
+            "pairs": self.pairs,
+        }
+        tmp = path.with_suffix(".tmp")
+        with open(tmp, "wb") as fh:
+            pickle.dump(payload, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        tmp.replace(path)
+
+    @classmethod
+    def from_disk(cls, path: Path, normalizer: Normalizer) -> Lexicon:
+        with open(path, "rb") as fh:
+            payload = pickle.load(fh)  # our own artifact, written by to_disk
+        if payload.get("format") != LEXICON_FORMAT:
+            raise ValueError(f"lexicon artifact format {payload.get('format')!r} is not {LEXICON_FORMAT}")
+        lex = cls(normalizer)
+        lex.source_digest = payload["source_digest"]
+        lex.entries = {k: LexEntry._make(v) for k, v in payload["entries"].items()}
+        lex.vocab = payload["vocab"]
+        lex.pairs = payload["pairs"]
+        return lex
+
+
+def load_normalizer() -> Normalizer:
+    data = read_rule_file("synonyms.yaml")
+    return Normalizer(data.get("misspellings", {}), data.get("expansions", {}))
+
+
+def _variants(desc: str) -> list[tuple[str, float]]:
+    out = [(desc, 1.0)]
+    base = _PAREN.sub("", desc).strip()
+    if base != desc:
+        out.append((base, 0.97))
+    epi = _EPISODE.sub("", base).strip(" ,")
+    if epi and epi != base:
+        out.append((epi, 0.95))
+    qual = _QUALIFIERS.sub("", epi).strip(" ,")
+    if qual and qual != epi:
+        out.append((qual, 0.9))
+    lat = _LATERALITY.sub(" ", qual).strip(" ,")
+    if lat and lat != qual:
+        out.append((lat, 0.85))
+    head = qual.split(",")[0].strip()
+    if head and head != qual and len(head) > 3:
+        out.append((head, 0.7))
+    return out
+
+
+def build_lexicon(cs: Any | None = None) -> Lexicon:
+    """Build the lexicon from the packaged code sets and the curated rules (a few seconds)."""
+    if cs is None:
+        from codesets import load_codesets
+
+        cs = load_codesets()
+    from codesets.normalize import dotted
+
+    norm = load_normalizer()
+    lex = Lexicon(norm)
+    icd = cs.icd
+    newest = icd.fiscal_years[-1]
+    valid_icd: set[str] = set()
+    # curated first: they define the concept names and kinds of the common phrases
+    data = read_rule_file("synonyms.yaml")
+    for item in data.get("concepts", []):
+        codes = item.get("codes", {}) or {}
+        for term in item["terms"]:
+            added = False
+            for system, clist in codes.items():
+                for code in clist:
+                    lex.add(term, item["kind"], system, code, 1.0, curated=True, concept=item["id"])
+                    added = True
+            if not added:
+                lex.add(term, item["kind"], "", "", 1.0, curated=True, concept=item["id"])
+    for key, entry in icd.codes.items():
+        if not entry.flags.get(newest):
+            continue
+        code = dotted(key)
+        valid_icd.add(code)
+        kind = icd_kind(code)
+        for text, score in _variants(entry.description):
+            lex.add(text, kind, "icd10cm", code, score)
+    for key, terms in icd.inclusion_terms.items():
+        entry = icd.codes.get(key)
+        if entry is None or not entry.flags.get(newest):
+            continue
+        code = dotted(key)
+        for term in terms:
+            for text, score in _variants(term)[:4]:
+                lex.add(text, icd_kind(code), "icd10cm", code, 0.95 * score)
+    procs = cs.procedures
+    for code, c in procs.catalog.items():
+        kind = proc_kind(code, c.category)
+        lex.add(c.description, kind, c.system, code, 0.9)
+        for syn in c.synonyms:
+            lex.add(syn, kind, c.system, code, 1.0)
+    # HCPCS Level II drugs (public CMS short descriptions), by drug name: only names that are
+    # not ordinary clinical words (those appear in ICD-10-CM descriptions)
+    icd_words = {w.lower() for e in icd.codes.values() for w in re.findall(r"[A-Za-z]{5,}", e.description)}
+    for code, spans in procs.spans.items():
+        if code[0] != "J" or code in procs.catalog:
+            continue
+        span = spans[-1]
+        desc = span.description
+        if not desc or span.valid_to.year < 2025:
+            continue
+        words = re.findall(r"[A-Za-z]{5,}", desc)
+        if words and words[0].lower() not in icd_words and words[0].lower() not in ("injection", "unclassified", "compounded"):
+            lex.add(words[0], "medication", "hcpcs", code, 0.6)
+    lex.finish()
+    lex.source_digest = lexicon_source_digest(cs)
+    return lex
+
+
+def lexicon_source_digest(cs: Any) -> str:
+    return f"{cs.version}+rules-{rules_digest()}"

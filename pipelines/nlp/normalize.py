@@ -1,0 +1,84 @@
+"""Token normalisation shared by the lexicon builder and the matcher.
+
+Both sides go through the same function so that the match is tolerant to case, inflection
+("fractures" / "fracture"), stopwords ("pain in the left knee" / "left knee pain") and a small
+curated set of misspellings. Word order is handled by the matcher (bag-of-tokens keys).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+# word-ish tokens: letters/digits, allowing internal slash or apostrophe ("s/p", "a/p", "crohn's")
+TOKEN_RE = re.compile(r"[A-Za-z0-9]+(?:[/'][A-Za-z0-9]+)*")
+
+# dropped on both sides before matching (never carry the meaning of a code on their own)
+STOPWORDS = frozenset(
+    ["a", "an", "and", "the", "of", "with", "to", "in", "on", "for", "by", "or", "nos", "unspecified", "as", "at", "is", "are", "was", "were", "be", "been", "being", "his", "her", "their", "its", "this", "that", "these", "those", "from", "into", "mellitus", "primary", "unilateral", "specified", "organism", "site"]
+)
+
+_SUFFIXES = (
+    ("ities", "ity"),
+    ("ies", "y"),
+    ("sses", "ss"),
+    ("xes", "x"),
+    ("ches", "ch"),
+    ("shes", "sh"),
+    ("oses", "osis"),
+    ("es", "e"),
+    ("s", ""),
+)
+_KEEP_S = frozenset(
+    ["diabetes", "mellitus", "herpes", "measles", "mumps", "rabies", "scabies", "lupus", "pancreas", "bronchus", "thorax", "sinus", "virus", "stenosis", "psoriasis", "cirrhosis", "fibrosis", "sepsis", "syphilis", "tuberculosis", "osteoporosis", "thrombosis", "arthrosis", "kyphosis", "scoliosis", "lordosis", "ketoacidosis", "acidosis", "alkalosis", "psychosis", "neurosis", "hypothyroidis", "nephrosis", "gastroparesis", "paresis", "uterus", "abdomen", "anus", "status", "rickets", "this", "was", "has", "is", "as", "us", "plus", "bilious", "nervous", "fetus", "hiatus", "iris", "pubis", "pelvis", "tonsillitis", "crisis", "basis", "gas", "bus", "yes", "emesis", "diuresis", "ptosis", "mitosis", "mucous", "tendinitis", "bursitis", "hepatitis", "arthritis", "dermatitis", "bronchitis", "sinusitis", "gastritis", "colitis", "cystitis", "pharyngitis", "otitis", "conjunctivitis", "cellulitis", "pneumonitis", "appendicitis", "diverticulitis", "pancreatitis", "meningitis", "encephalitis", "nephritis", "esophagitis", "prostatitis", "vaginitis", "rhinitis", "laryngitis", "stomatitis", "gingivitis", "keratitis", "uveitis", "iritis", "myositis", "vasculitis", "osteomyelitis", "thyroiditis", "mastitis", "epididymitis", "orchitis", "urethritis", "pyelonephritis", "glomerulonephritis", "enteritis", "gastroenteritis", "ileitis", "proctitis", "cholecystitis", "cholangitis", "phlebitis", "thrombophlebitis", "pericarditis", "myocarditis", "endocarditis", "bronchiolitis", "tracheitis", "epiglottitis", "plantar", "ankylosis", "bronchiectasis", "atelectasis", "metastasis", "analysis", "dialysis", "diagnosis", "prognosis", "hemostasis", "homeostasis", "hemoptysis", "hematemesis", "enuresis", "diaphoresis", "lymphadenitis", "tenosynovitis", "synovitis", "fasciitis", "capsulitis", "spondylosis", "spondylitis"]
+)
+
+
+def stem(tok: str) -> str:
+    """Light, deterministic inflection folding (plural -> singular); no over-stemming."""
+    if len(tok) <= 3 or tok in _KEEP_S or tok.endswith(("itis", "osis", "ysis", "asis", "esis", "us", "ss")):
+        return tok
+    for suf, rep in _SUFFIXES:
+        if tok.endswith(suf) and len(tok) - len(suf) >= 3:
+            return tok[: len(tok) - len(suf)] + rep
+    return tok
+
+
+class Normalizer:
+    """Maps raw tokens to match tokens: lower case, misspelling fix, abbreviation expansion, stem."""
+
+    def __init__(self, misspellings: dict[str, str] | None = None, expansions: dict[str, str] | None = None):
+        self.misspellings = dict(misspellings or {})
+        # single-token rewrites that are not concepts on their own ("lt" -> "left", "yo" -> "year")
+        self.expansions = dict(expansions or {})
+        self._cache: dict[str, tuple[str, ...]] = {}
+
+    def norm_token(self, raw: str) -> tuple[str, ...]:
+        """Zero, one or several normalised tokens for one raw token (cached)."""
+        hit = self._cache.get(raw)
+        if hit is not None:
+            return hit
+        low = raw.lower()
+        low = self.misspellings.get(low, low)
+        exp = self.expansions.get(low)
+        parts = exp.split() if exp is not None else [low]
+        out = tuple(stem(p) for p in parts if p not in STOPWORDS)
+        if len(self._cache) < 200_000:
+            self._cache[raw] = out
+        return out
+
+    def tokens(self, text: str) -> list[str]:
+        out: list[str] = []
+        for m in TOKEN_RE.finditer(text):
+            out.extend(self.norm_token(m.group()))
+        return out
+
+    def spans(self, text: str, offset: int = 0) -> Iterator[tuple[str, int, int]]:
+        """(normalised token, start, end) for every content token in `text`."""
+        for m in TOKEN_RE.finditer(text):
+            for t in self.norm_token(m.group()):
+                yield t, m.start() + offset, m.end() + offset
+
+    def key(self, text: str) -> str:
+        """Order-free lexicon key of a phrase: sorted normalised content tokens."""
+        return " ".join(sorted(self.tokens(text)))

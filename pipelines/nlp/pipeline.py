@@ -1,0 +1,173 @@
+"""NlpPipeline: the facade the rest of medcode codes against.
+
+    from pipelines.nlp import NlpPipeline
+    nlp = NlpPipeline.load()            # default: packaged rules + lexicon built from code sets (cached)
+    analysis = nlp.analyze(text)        # NoteAnalysis(mentions, sections, facts)
+    nlp.to_disk("artifact/nlp")         # a model artifact carries it; NlpPipeline.load(path) reads it
+
+The default lexicon is built from the packaged code sets once and cached under
+`$MEDCODE_CACHE_DIR/nlp/` (default `~/.cache/medcode/nlp/`), keyed by a digest of its sources,
+so later loads take well under two seconds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import re
+from collections.abc import Iterable
+from importlib import resources
+from pathlib import Path
+
+import spacy
+from spacy.language import Language
+
+from pipelines.nlp import components as _components  # noqa: F401  (registers the factories)
+from pipelines.nlp.components import PIPE_NAMES, MentionsComponent
+from pipelines.nlp.lexicon import Lexicon, build_lexicon, load_normalizer, rules_digest
+from pipelines.nlp.types import EncounterFacts, NoteAnalysis
+
+PIPELINE_VERSION = "medcode-nlp-1.0"
+_META = "medcode_nlp.json"
+_SOURCE_FILES = (
+    "icd10cm_codes_fy2024_fy2026.csv.gz",
+    "icd10cm_inclusion_terms.csv.gz",
+    "hcpcs_cpt_codes_ioce.csv.gz",
+    "cpt_catalog.csv",
+)
+# note text must never reach logs: keep chatty third-party loggers quiet
+for _logger in ("medspacy", "PyRuSH", "pyrush", "spacy", "medspacy.context", "medspacy.section_detection"):
+    logging.getLogger(_logger).setLevel(logging.WARNING)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def source_digest() -> str:
+    """Digest of everything the default lexicon is built from (code-set files + rule files)."""
+    h = hashlib.sha256(PIPELINE_VERSION.encode())
+    root = resources.files("codesets.data")
+    for name in _SOURCE_FILES:
+        ref = root.joinpath(name)
+        if ref.is_file():
+            h.update(name.encode())
+            h.update(ref.read_bytes())
+    h.update(rules_digest().encode())
+    return h.hexdigest()[:16]
+
+
+def cache_dir() -> Path:
+    base = os.environ.get("MEDCODE_CACHE_DIR")
+    return (Path(base) if base else Path.home() / ".cache" / "medcode") / "nlp"
+
+
+def _blank() -> Language:
+    nlp = spacy.blank("en")
+    for name in PIPE_NAMES:
+        nlp.add_pipe(name)
+    nlp.max_length = 5_000_000
+    return nlp
+
+
+class NlpPipeline:
+    """spaCy pipeline (blank English + medcode components) that turns a note into Mentions."""
+
+    def __init__(self, nlp: Language, lexicon_digest: str = "") -> None:
+        self.nlp = nlp
+        self.lexicon_digest = lexicon_digest
+
+    @property
+    def version(self) -> str:
+        return f"{PIPELINE_VERSION}+lex-{self.lexicon_digest[:10]}"
+
+    @property
+    def lexicon(self) -> Lexicon:
+        comp = self.nlp.get_pipe("medcode_mentions_v1")
+        assert isinstance(comp, MentionsComponent)
+        return comp.lexicon
+
+    # ---- construction ----------------------------------------------------------------
+    @classmethod
+    def load(cls, path: str | Path | None = None) -> NlpPipeline:
+        """Load a saved pipeline (`to_disk` output) or, with None, the default one."""
+        if path is not None:
+            return cls._from_disk(Path(path))
+        digest = source_digest()
+        cached = cache_dir() / f"lexicon-{digest}.pkl"
+        nlp = _blank()
+        comp = nlp.get_pipe("medcode_mentions_v1")
+        assert isinstance(comp, MentionsComponent)
+        lex: Lexicon | None = None
+        if cached.is_file():
+            try:
+                lex = Lexicon.from_disk(cached, comp.normalizer)
+            except Exception:  # a corrupt or stale cache is rebuilt, never fatal
+                lex = None
+        if lex is None:
+            lex = build_lexicon()
+            lex.source_digest = digest
+            try:
+                cached.parent.mkdir(parents=True, exist_ok=True)
+                lex.to_disk(cached)
+            except OSError:
+                pass  # read-only home: keep the in-memory lexicon
+        comp.lexicon = lex
+        return cls(nlp, digest)
+
+    @classmethod
+    def build(cls) -> NlpPipeline:
+        """Build the default pipeline from scratch (no cache)."""
+        nlp = _blank()
+        comp = nlp.get_pipe("medcode_mentions_v1")
+        assert isinstance(comp, MentionsComponent)
+        comp.lexicon = build_lexicon()
+        digest = source_digest()
+        comp.lexicon.source_digest = digest
+        return cls(nlp, digest)
+
+    @classmethod
+    def _from_disk(cls, path: Path) -> NlpPipeline:
+        meta_file = path / _META
+        if not meta_file.is_file():
+            raise FileNotFoundError(f"{path} is not a saved medcode NLP pipeline (no {_META})")
+        meta = json.loads(meta_file.read_text(encoding="utf-8"))
+        if meta.get("pipeline_version", "").split(".")[0] != PIPELINE_VERSION.split(".")[0]:
+            raise ValueError(f"saved pipeline version {meta.get('pipeline_version')!r} is not compatible")
+        nlp = spacy.load(path)
+        return cls(nlp, meta.get("lexicon_digest", ""))
+
+    def to_disk(self, path: str | Path) -> None:
+        p = Path(path)
+        self.nlp.to_disk(p)
+        meta = {"pipeline_version": PIPELINE_VERSION, "lexicon_digest": self.lexicon_digest, "pipes": list(PIPE_NAMES)}
+        (p / _META).write_text(json.dumps(meta, indent=2), encoding="utf-8")
+
+    # ---- analysis --------------------------------------------------------------------
+    @staticmethod
+    def _clean(text: str) -> str:
+        """Same length as the input (offsets stay valid); control characters become spaces."""
+        if not isinstance(text, str):
+            raise TypeError(f"note text must be str, got {type(text).__name__}")
+        return _CONTROL.sub(" ", text)
+
+    @staticmethod
+    def _analysis(text: str, doc: object) -> NoteAnalysis:
+        d = doc  # spacy Doc
+        return NoteAnalysis(
+            text=text,
+            mentions=list(d._.medcode_mentions or []),  # type: ignore[attr-defined]
+            sections=list(d._.medcode_sections or []),  # type: ignore[attr-defined]
+            facts=d._.medcode_facts or EncounterFacts(),  # type: ignore[attr-defined]
+        )
+
+    def analyze(self, text: str) -> NoteAnalysis:
+        doc = self.nlp(self._clean(text))
+        return self._analysis(text, doc)
+
+    def analyze_batch(self, texts: Iterable[str], batch_size: int = 64) -> list[NoteAnalysis]:
+        originals = list(texts)
+        docs = self.nlp.pipe((self._clean(t) for t in originals), batch_size=batch_size)
+        return [self._analysis(t, d) for t, d in zip(originals, docs, strict=True)]
+
+
+__all__ = ["PIPELINE_VERSION", "NlpPipeline", "load_normalizer"]

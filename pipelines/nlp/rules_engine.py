@@ -1,0 +1,264 @@
+"""Rule loading and the pure-Python engines behind the spaCy components (sections, sentences,
+assertion context). Rules are data files with closed keys in `pipelines/nlp/rules/`; every rule
+has an id. Nothing here logs note text."""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass
+
+from pipelines.nlp.lexicon import read_rule_file
+from pipelines.nlp.types import ASSERTIONS, SECTIONS, Section
+
+_SECTION_KEYS = {"id", "section", "headers"}
+_CONTEXT_KEYS = {"id", "pattern", "category", "direction", "max_words"}
+CATEGORIES = ("negated", "historical", "family", "hypothetical", "uncertain", "pseudo", "terminate")
+PRIORITY = ("negated", "family", "hypothetical", "uncertain", "historical")
+
+
+class RuleError(ValueError):
+    """A rule file does not follow its closed schema."""
+
+
+# ---------------------------------------------------------------------------- sections
+class Sectionizer:
+    def __init__(self, data: dict | None = None) -> None:
+        data = data if data is not None else read_rule_file("sections.yaml")
+        self.rules: list[dict] = data["rules"]
+        self.blank_line_ends = frozenset(data.get("blank_line_ends", []))
+        header_to_section: dict[str, str] = {}
+        ids: set[str] = set()
+        for rule in self.rules:
+            extra = set(rule) - _SECTION_KEYS
+            if extra or not set(rule) >= _SECTION_KEYS:
+                raise RuleError(f"section rule {rule.get('id')!r}: keys must be {sorted(_SECTION_KEYS)}")
+            if rule["section"] not in SECTIONS:
+                raise RuleError(f"section rule {rule['id']!r}: unknown section {rule['section']!r}")
+            if rule["id"] in ids:
+                raise RuleError(f"duplicate section rule id {rule['id']!r}")
+            ids.add(rule["id"])
+            for h in rule["headers"]:
+                header_to_section.setdefault(str(h).lower(), rule["section"])
+        self.header_to_section = header_to_section
+        long_h = sorted((h for h in header_to_section if len(h) > 2), key=len, reverse=True)
+        short_h = sorted((h for h in header_to_section if len(h) <= 2), key=len, reverse=True)
+        alt_long = "|".join(re.escape(h).replace(r"\ ", r"\s+") for h in long_h)
+        alt_short = "|".join(re.escape(h) for h in short_h)
+        # long headers: "Plan:", "PLAN -", "ASSESSMENT AND PLAN" alone on a line; short ones need a colon
+        self.pattern = re.compile(
+            rf"^[ \t]*(?:#+[ \t]*|\*\*)?(?P<h>{alt_long})(?:\*\*)?[ \t]*(?::|-(?=\s)|(?=[ \t]*\r?$))"
+            rf"|^[ \t]*(?P<s>{alt_short})[ \t]*:",
+            re.IGNORECASE | re.MULTILINE,
+        )
+        self._blank = re.compile(r"\n[ \t]*\r?\n")
+
+    def __call__(self, text: str) -> list[Section]:
+        heads: list[tuple[int, int, str, str]] = []
+        for m in self.pattern.finditer(text):
+            h = m.group("h") or m.group("s")
+            name = self.header_to_section.get(re.sub(r"\s+", " ", h.lower()), "unknown")
+            heads.append((m.start(), m.end(), name, text[m.start(m.lastindex or 0) : m.end()].strip()))
+        out: list[Section] = []
+        if not heads or heads[0][0] > 0:
+            first_end = heads[0][0] if heads else len(text)
+            if text[:first_end].strip():
+                out.append(Section("unknown", 0, first_end, ""))
+        for i, (start, _hend, name, header) in enumerate(heads):
+            end = heads[i + 1][0] if i + 1 < len(heads) else len(text)
+            if name in self.blank_line_ends:
+                m = self._blank.search(text, _hend, end)
+                if m is not None and text[m.end() : end].strip():
+                    out.append(Section(name, start, m.start(), header))
+                    out.append(Section("unknown", m.end(), end, ""))
+                    continue
+            out.append(Section(name, start, end, header))
+        return out
+
+
+def header_spans(sections: list[Section]) -> list[tuple[int, int]]:
+    """Character spans of the header texts (no mention is taken from a header)."""
+    return [(s.start, s.start + len(s.header) + 1) for s in sections if s.header]
+
+
+class SectionIndex:
+    def __init__(self, sections: list[Section]) -> None:
+        self.sections = sections
+        self.starts = [s.start for s in sections]
+
+    def at(self, pos: int) -> int:
+        i = bisect.bisect_right(self.starts, pos) - 1
+        return i
+
+    def name_at(self, pos: int) -> str:
+        i = self.at(pos)
+        if i < 0:
+            return "unknown"
+        s = self.sections[i]
+        return s.name if pos < s.end else "unknown"
+
+
+# ---------------------------------------------------------------------------- sentences
+_ABBREV = frozenset(
+    ["dr", "mr", "mrs", "ms", "vs", "e.g", "i.e", "etc", "approx", "no", "st", "pt", "pts", "fig", "jr", "sr", "prof", "dept", "min", "max", "hr", "hrs", "wk", "wks", "mo", "yr", "yrs", "mg", "ml", "mcg", "tab", "tabs", "cap", "caps", "inc", "co", "ave", "lt", "rt"]
+)
+_PERIOD_BREAK = re.compile(r"(?<=[.!?])[\"')\]]*[ \t]+(?=[\"'(\[]?[A-Z0-9•\-\*])")
+_SEMI = re.compile(r";[ \t]*")
+_LINE = re.compile(r"[^\n]*(?:\n|$)")
+_INLINE_LIST = re.compile(r"(?<=\S)[ \t]+(?=(?:[1-9]|1[0-9])[.)][ \t]+[A-Za-z])")
+_LIST_START = re.compile(r"^[ \t]*(?:[-*•·]|\d{1,2}[.)]|[a-z][.)])[ \t]+")
+_WORD_BEFORE = re.compile(r"([A-Za-z.]+)[.!?]$")
+MAX_SENTENCE_CHARS = 600
+
+
+def split_sentences(text: str, extra_breaks: list[int] | None = None) -> list[tuple[int, int]]:
+    """Sentence spans (start, end) robust to lists, vitals lines, headers and run-on dictation."""
+    breaks: set[int] = set(extra_breaks or ())
+    prev_line = ""
+    for m in _LINE.finditer(text):
+        line = m.group()
+        if not line:
+            break
+        stripped = line.strip()
+        if stripped:
+            cont = (
+                prev_line
+                and not prev_line.endswith((".", ":", ";", "!", "?"))
+                and stripped[0].islower()
+                and not _LIST_START.match(line)
+            )
+            if not cont:
+                breaks.add(m.start())
+        prev_line = stripped
+    for m in _PERIOD_BREAK.finditer(text):
+        head = text[max(0, m.start() - 12) : m.start()]
+        w = _WORD_BEFORE.search(head)
+        if w and w.group(1).lower().rstrip(".") in _ABBREV:
+            continue
+        if w and len(w.group(1)) == 1 and w.group(1).isupper():
+            continue  # initials
+        breaks.add(m.end())
+    for m in _SEMI.finditer(text):
+        breaks.add(m.end())
+    for m in _INLINE_LIST.finditer(text):
+        breaks.add(m.end())
+    breaks.discard(0)
+    bounds = [0, *sorted(b for b in breaks if 0 < b < len(text)), len(text)]
+    out: list[tuple[int, int]] = []
+    for a, b in zip(bounds, bounds[1:], strict=False):
+        seg = text[a:b]
+        ls = len(seg) - len(seg.lstrip())
+        rs = len(seg.rstrip())
+        if rs <= ls:
+            continue
+        s, e = a + ls, a + rs
+        while e - s > MAX_SENTENCE_CHARS:  # run-on dictation: cut at a comma or space
+            cut = text.rfind(", ", s, s + MAX_SENTENCE_CHARS)
+            if cut <= s:
+                cut = text.rfind(" ", s, s + MAX_SENTENCE_CHARS)
+            if cut <= s:
+                cut = s + MAX_SENTENCE_CHARS
+            out.append((s, cut))
+            s = cut + 1
+            while s < e and text[s] in " ,\t":
+                s += 1
+        if e > s:
+            out.append((s, e))
+    return out
+
+
+# ---------------------------------------------------------------------------- context
+@dataclass(frozen=True, slots=True)
+class Cue:
+    start: int
+    end: int
+    rule_id: str
+    category: str
+    direction: str
+    max_words: int
+
+
+_WORD = re.compile(r"\S+")
+
+
+class ContextRules:
+    def __init__(self, data: dict | None = None) -> None:
+        data = data if data is not None else read_rule_file("context.yaml")
+        self.default_max_words = int(data.get("default_max_words", 14))
+        self.section_defaults: dict[str, str] = dict(data.get("section_defaults", {}))
+        for sec, cat in self.section_defaults.items():
+            if sec not in SECTIONS or cat not in ASSERTIONS:
+                raise RuleError(f"context section default {sec!r}: {cat!r} is not a section/assertion")
+        self.rules: list[tuple[re.Pattern[str], str, str, str, int]] = []
+        ids: set[str] = set()
+        for rule in data["rules"]:
+            if set(rule) - _CONTEXT_KEYS or not {"id", "pattern", "category", "direction"} <= set(rule):
+                raise RuleError(f"context rule {rule.get('id')!r}: keys must be within {sorted(_CONTEXT_KEYS)}")
+            if rule["category"] not in CATEGORIES:
+                raise RuleError(f"context rule {rule['id']!r}: unknown category {rule['category']!r}")
+            if rule["direction"] not in ("forward", "backward", "both"):
+                raise RuleError(f"context rule {rule['id']!r}: unknown direction {rule['direction']!r}")
+            if rule["id"] in ids:
+                raise RuleError(f"duplicate context rule id {rule['id']!r}")
+            ids.add(rule["id"])
+            pat = re.compile(rf"(?<![a-z0-9])(?:{rule['pattern']})(?![a-z0-9])", re.IGNORECASE)
+            self.rules.append(
+                (pat, rule["id"], rule["category"], rule["direction"], int(rule.get("max_words", self.default_max_words)))
+            )
+
+    def cues(self, text: str) -> list[Cue]:
+        """All cues in the text, overlaps resolved (longest first, then rule order)."""
+        found: list[tuple[int, int, int, int]] = []  # -length, order, start, end
+        for order, (pat, *_rest) in enumerate(self.rules):
+            for m in pat.finditer(text):
+                if m.end() > m.start():
+                    found.append((m.start() - m.end(), order, m.start(), m.end()))
+        found.sort()
+        taken: list[tuple[int, int]] = []
+        out: list[Cue] = []
+        for _neg_len, order, s, e in found:
+            if any(s < te and ts < e for ts, te in taken):
+                continue
+            taken.append((s, e))
+            _, rid, cat, direction, mw = self.rules[order]
+            out.append(Cue(s, e, rid, cat, direction, mw))
+        out.sort(key=lambda c: c.start)
+        return out
+
+    def assertion(
+        self, text: str, m_start: int, m_end: int, sent_start: int, sent_end: int, cues: list[Cue], section: str
+    ) -> str:
+        """The assertion of the mention text[m_start:m_end], given the cues of its sentence."""
+        cats: set[str] = set()
+        before = [c for c in cues if c.end <= m_start]
+        after = [c for c in cues if c.start >= m_end]
+        # forward cues: the nearest one applies if the mention is in its scope; cues right before it
+        # chain ("denies history of", "possible history of"); anything else is cut off by it
+        nearest_start = m_start
+        for idx, c in enumerate(reversed(before)):
+            if c.category in ("terminate", "pseudo"):
+                break
+            gap = _words_between(text, c.end, nearest_start)
+            if idx == 0:
+                if c.direction == "backward" or gap > c.max_words:
+                    break
+            elif gap > 1 or c.direction == "backward":
+                break
+            cats.add(c.category)
+            nearest_start = c.start
+        for c in after:
+            if c.category in ("terminate", "pseudo"):
+                break
+            if c.direction in ("backward", "both") and _words_between(text, m_end, c.start) <= c.max_words:
+                cats.add(c.category)
+            break
+        for p in PRIORITY:
+            if p in cats:
+                return p
+        return self.section_defaults.get(section, "present")
+
+
+def _words_between(text: str, a: int, b: int) -> int:
+    if b <= a:
+        return 0
+    return len(_WORD.findall(text, a, b))
