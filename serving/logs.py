@@ -130,13 +130,21 @@ class JsonFormatter(logging.Formatter):
 _HANDLER_NAME = "medcode-json"
 
 
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever sys.stderr is at emit time (so redirections and captures see it)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = sys.stderr
+        super().emit(record)
+
+
 def configure_logging(level: str = "INFO", json_lines: bool = True, stream: Any = None) -> None:
     """Send medcode, uvicorn and root records through the note filter to stderr (idempotent)."""
     root = logging.getLogger()
     for h in list(root.handlers):
         if h.get_name() == _HANDLER_NAME:
             root.removeHandler(h)
-    handler = logging.StreamHandler(stream or sys.stderr)
+    handler: logging.StreamHandler = logging.StreamHandler(stream) if stream is not None else _StderrHandler()  # type: ignore[type-arg]
     handler.set_name(_HANDLER_NAME)
     handler.addFilter(NoteTextFilter())
     handler.setFormatter(JsonFormatter() if json_lines else logging.Formatter("%(levelname)s %(name)s %(message)s"))

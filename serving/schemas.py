@@ -38,6 +38,8 @@ def normalize_code(system: str, code: str) -> str:
     """Contract form of a code of `system` ('e11.65' -> 'E11.65'); CodeFormatError if malformed."""
     if system == "icd10cm":
         return normalize_icd(code)
+    if "." in code:
+        raise CodeFormatError(f"{code!r} is not a CPT or HCPCS code (dotted codes are ICD-10-CM)")
     return proc_key(code)
 
 
