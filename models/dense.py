@@ -91,7 +91,7 @@ class StaticEncoder:
         special = set(tok.all_special_ids)
         df: Counter[int] = Counter()
         for text in corpus:
-            df.update(set(i for i in tok(text, add_special_tokens=False)["input_ids"] if i not in special))
+            df.update(set(i for i in tok(text, add_special_tokens=False, verbose=False)["input_ids"] if i not in special))
         ids = sorted(df)
         model = AutoModel.from_pretrained(str(minilm_path()))
         model.eval()

@@ -22,9 +22,10 @@ class TfidfMultiLabel(ClassifierMixin, BaseEstimator):
     generators. Deterministic (liblinear, fixed random_state).
     """
 
-    def __init__(self, min_count: int = 2, C: float = 4.0, max_features: int = 60000, char_ngrams: bool = True,
-                 random_state: int = 0) -> None:
+    def __init__(self, min_count: int = 2, C: float = 4.0, max_features: int = 40000, char_ngrams: bool = True,
+                 max_weights: int = 3000, random_state: int = 0) -> None:
         self.min_count = min_count
+        self.max_weights = max_weights
         self.C = C
         self.max_features = max_features
         self.char_ngrams = char_ngrams
@@ -53,7 +54,9 @@ class TfidfMultiLabel(ClassifierMixin, BaseEstimator):
         self.vectorizer_ = self._vectorizer().fit(texts)
         Xm = self.vectorizer_.transform(texts).tocsr()
         n_feat = Xm.shape[1]
-        W = np.zeros((n_feat, len(self.classes_)), dtype=np.float32)
+        rows: list[np.ndarray] = []
+        cols: list[np.ndarray] = []
+        vals: list[np.ndarray] = []
         b = np.zeros(len(self.classes_), dtype=np.float32)
         index = {c: j for j, c in enumerate(self.classes_)}
         Y = np.zeros((len(texts), len(self.classes_)), dtype=np.int8)
@@ -66,16 +69,26 @@ class TfidfMultiLabel(ClassifierMixin, BaseEstimator):
             clf = LogisticRegression(C=self.C, solver="liblinear", class_weight=None,
                                      random_state=self.random_state, max_iter=200)
             clf.fit(Xm, Y[:, j])
-            W[:, j] = clf.coef_[0]
+            w = clf.coef_[0].astype(np.float32)
+            # keep the strongest weights only: a sparse (features x labels) matrix, small and fast
+            keep = np.flatnonzero(w) if np.count_nonzero(w) <= self.max_weights else \
+                np.argpartition(-np.abs(w), self.max_weights - 1)[: self.max_weights]
+            rows.append(keep)
+            cols.append(np.full(len(keep), j))
+            vals.append(w[keep])
             b[j] = clf.intercept_[0]
-        self.coef_ = W
+        if rows:
+            self.coef_ = sp.csc_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+                                       shape=(n_feat, len(self.classes_)), dtype=np.float32)
+        else:
+            self.coef_ = sp.csc_matrix((n_feat, 0), dtype=np.float32)
         self.intercept_ = b
         self.n_features_in_ = 1
         return self
 
     def decision_function(self, X: Sequence[str]) -> np.ndarray:
         Xm = self.vectorizer_.transform(list(X))
-        z = Xm @ self.coef_ if not sp.issparse(self.coef_) else (Xm @ self.coef_).toarray()
+        z = (Xm @ self.coef_).toarray()
         return np.asarray(z) + self.intercept_
 
     def predict_proba(self, X: Sequence[str]) -> np.ndarray:
