@@ -568,8 +568,17 @@ function renderFindings(val) {
   for (const f of [...findings].sort((a, b) => (order[a.severity] ?? 3) - (order[b.severity] ?? 3))) {
     const sev = ["error", "warning", "info"].includes(f.severity) ? f.severity : "info";
     const meta = [];
-    if ((f.codes || []).length) meta.push(`codes ${f.codes.join(", ")}`);
-    if (f.line) meta.push(`service line ${f.line}`);
+    const codeButtons = (f.codes || []).map((code) => {
+      const ri = state.rows.findIndex((r) => r.code === code);
+      return ri < 0
+        ? h("span", { class: "fcode" }, code)
+        : h("button", { type: "button", class: "fcode", title: `Go to ${code}`, onclick: () => selectRow(ri, { focus: true, scroll: true }) }, code);
+    });
+    if (f.line) {
+      const cptRows = state.rows.filter((r) => r.system === "cpt");
+      const lineRow = cptRows[f.line - 1];
+      meta.push(`service line ${f.line}${lineRow ? ` (${lineRow.code})` : ""}`);
+    }
     meta.push(`rule ${f.rule}`);
     if (f.policy) meta.push(f.policy);
     ul.append(
@@ -579,7 +588,7 @@ function renderFindings(val) {
         h("span", { class: "sev" }, { error: "Error", warning: "Warning", info: "Note" }[sev]),
         h("span", { class: "msg" }, f.message || ""),
         f.fix ? h("p", { class: "fix" }, h("strong", {}, "Fix: "), f.fix) : null,
-        h("div", { class: "meta" }, meta.join(" · ")),
+        h("div", { class: "meta" }, codeButtons.length ? "Codes: " : "", ...codeButtons, codeButtons.length ? " · " : "", meta.join(" · ")),
       ),
     );
   }
@@ -623,6 +632,12 @@ function setVerdict(idx, verdict, replacement = null, comment = null) {
   $("#submit-feedback").disabled = false;
   updateCount();
   say(`${row.code}: ${label.textContent.toLowerCase()}.`);
+}
+
+function acceptRemaining() {
+  const todo = state.rows.map((r, i) => (r.verdict ? -1 : i)).filter((i) => i >= 0);
+  for (const i of todo) setVerdict(i, "accept");
+  say(todo.length ? `Accepted ${todo.length} unreviewed code${todo.length === 1 ? "" : "s"}.` : "Every code already has a verdict.");
 }
 
 function updateCount() {
@@ -816,6 +831,9 @@ function onKey(e) {
     case "r":
       if (state.selected >= 0) setVerdict(state.selected, "reject");
       break;
+    case "A":
+      acceptRemaining();
+      break;
     case "u":
       if (state.selected >= 0) setVerdict(state.selected, null);
       break;
@@ -877,6 +895,13 @@ function init() {
     say("Editing the note. Run “Suggest codes” again when done.");
   });
   $("#submit-feedback").addEventListener("click", submitFeedback);
+  $("#accept-rest").addEventListener("click", acceptRemaining);
+  $("#note").addEventListener("keydown", (e) => {
+    if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {
+      e.preventDefault();
+      $("#suggest-form").requestSubmit();
+    }
+  });
 
   const view = $("#note-view");
   view.addEventListener("click", (e) => {

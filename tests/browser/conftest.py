@@ -47,8 +47,8 @@ def page(chromium_browser: object) -> Iterator[object]:
     pg.set_default_timeout(15_000)
     errors: list[str] = []
     pg.on("pageerror", lambda exc: errors.append(str(exc)))
-    pg.js_errors = errors  # read by the tests: uncaught exceptions in the page
     try:
         yield pg
     finally:
         context.close()
+    assert errors == [], f"uncaught JavaScript errors on the page: {errors}"

@@ -53,7 +53,7 @@ class _Rule:
     dx: tuple[str, ...] = ()
 
 
-_RULES: tuple[_Rule, ...] = (
+RULES: tuple[_Rule, ...] = (
     _Rule("icd10cm", "E11.65", r"type 2 diabetes(?: mellitus)?|hyperglycemia", "present", 0.91,
           alternatives=(("E11.9", 0.31), ("E11.69", 0.12))),
     _Rule("icd10cm", "I10", r"(?<!of )hypertension", "present", 0.84),
@@ -100,7 +100,7 @@ class FakeSuggester:
         ctx = _context(context)
         icd: list[IcdSuggestion] = []
         cpt: list[CptSuggestion] = []
-        for rule in _RULES:
+        for rule in RULES:
             evidence = [
                 Evidence(start=m.start(), end=m.end(), text=m.group(0), section=_section(text, m.start()),
                          assertion=rule.assertion)
