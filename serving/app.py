@@ -14,10 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from serving.concurrency import Overloaded, WorkLimiter
 from serving.deps import Service
@@ -93,6 +95,15 @@ def create_app(settings: Settings | None = None, *, loader: Loader | None = None
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         detail, message = readable(list(exc.errors()))
         return JSONResponse({"detail": detail, "message": message}, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 400 and exc.detail == "There was an error parsing the body":
+            # undecodable bytes (not UTF-8 JSON): the same 422 as any other malformed JSON
+            msg = "body: malformed JSON (not valid UTF-8 JSON text)"
+            return JSONResponse({"detail": [{"loc": ["body"], "msg": msg, "type": "json_invalid"}], "message": msg},
+                                status_code=422)
+        return await http_exception_handler(request, exc)
 
     @app.exception_handler(Overloaded)
     async def _overloaded(request: Request, exc: Overloaded) -> JSONResponse:

@@ -103,3 +103,110 @@ def make_keyword_suggester() -> KeywordSuggester:
     """Factory for MEDCODE_SUGGESTER_FACTORY (reads MEDCODE_FAKE_WORK_MS / MEDCODE_FAKE_SLEEP_MS)."""
     return KeywordSuggester(work_ms=float(os.environ.get("MEDCODE_FAKE_WORK_MS", "0") or 0),
                             sleep_ms=float(os.environ.get("MEDCODE_FAKE_SLEEP_MS", "0") or 0))
+
+
+# ---- a real server in a subprocess (tests and benchmarks) ---------------------------------------
+def free_port() -> int:
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class ServerProcess:
+    """`python -m uvicorn serving.app:create_app --factory` on a loopback port.
+
+    `env` adds MEDCODE_* settings; by default the keyword suggester is loaded (no real model).
+    `start()` waits until /ready answers 200 (or /health when `wait_ready=False`).
+    """
+
+    def __init__(self, workdir: str | os.PathLike[str], env: dict[str, str] | None = None, port: int | None = None,
+                 wait_ready: bool = True, cpus: list[int] | None = None) -> None:
+        from pathlib import Path
+
+        self.workdir = Path(workdir)
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.wait_ready = wait_ready
+        self.cpus = cpus
+        self.log_path = self.workdir / f"server-{self.port}.log"
+        repo = str(Path(__file__).resolve().parents[1])
+        base = {k: v for k, v in os.environ.items() if not k.startswith("MEDCODE_")}
+        base.update({
+            "PYTHONPATH": os.pathsep.join(p for p in (repo, base.get("PYTHONPATH", "")) if p),
+            "MEDCODE_SUGGESTER_FACTORY": "serving.testing:make_keyword_suggester",
+            "MEDCODE_MODEL_LOAD": "blocking",
+            "MEDCODE_DATABASE_URL": f"sqlite:///{self.workdir / 'feedback.db'}",
+            "MEDCODE_MODEL_CACHE_DIR": str(self.workdir / "model-cache"),
+            "MEDCODE_LOG_LEVEL": "WARNING",
+            "HF_HUB_OFFLINE": "1",
+            "TRANSFORMERS_OFFLINE": "1",
+        })
+        base.update(env or {})
+        self.env = base
+        self.proc: Any = None
+
+    def start(self, timeout: float = 60.0) -> ServerProcess:
+        import subprocess
+        import sys
+
+        import httpx
+
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        cmd = [sys.executable, "-c",
+               "import sys; from serving.cli import main; sys.argv=['medcode','serve',*sys.argv[1:]]; main()",
+               "--host", "127.0.0.1", "--port", str(self.port)]
+        if self.cpus and hasattr(os, "sched_setaffinity"):
+            cpus = set(self.cpus)
+
+            def pin() -> None:
+                os.sched_setaffinity(0, cpus)
+        else:
+            pin = None  # type: ignore[assignment]
+        with open(self.log_path, "ab") as log:
+            self.proc = subprocess.Popen(cmd, cwd=self.workdir, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                                         preexec_fn=pin)
+        path = "/ready" if self.wait_ready else "/health"
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited with {self.proc.returncode}: {self.log_tail()}")
+            try:
+                if httpx.get(self.url + path, timeout=2).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"server not ready within {timeout:g} s: {self.log_tail()}")
+
+    def log_tail(self, n: int = 3000) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")[-n:]
+        except OSError:
+            return ""
+
+    def kill9(self) -> None:
+        import signal
+
+        if self.proc is not None and self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(10)
+
+    def stop(self) -> None:
+        import subprocess
+
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.kill9()
+
+    def __enter__(self) -> ServerProcess:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
