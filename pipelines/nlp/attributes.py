@@ -3,6 +3,7 @@ control) and encounter-level E/M facts (time, new/established, telehealth, MDM c
 
 from __future__ import annotations
 
+import bisect
 import re
 
 from pipelines.nlp.types import EncounterFacts, Mention
@@ -41,64 +42,118 @@ _BODY = re.compile(r"\b(" + "|".join(BODY_SITES) + r")s?\b", _I)
 _WINDOW = 48
 
 
+def _norm_severity(raw: str) -> str:
+    return raw.lower().replace("ly", "").replace("-", " ")
+
+
+def _norm_stage(m: re.Match[str]) -> str:
+    return _ROMAN.get(m.group(1).lower(), m.group(1)) + (m.group(2) or "").lower()
+
+
+def _norm_type(m: re.Match[str]) -> str:
+    raw = next(g for g in m.groups() if g).lower()
+    return {"i": "1", "ii": "2", "one": "1", "two": "2", "niddm": "2", "iddm": "1"}.get(raw, raw)
+
+
+_SCANS: list[tuple[str, re.Pattern[str], object]] = [
+    *((f"laterality:{v}", p, v) for v, p in _LATERALITY),
+    *((f"acuity:{v}", p, v) for v, p in _ACUITY),
+    *((f"episode:{v}", p, v) for v, p in _EPISODE),
+    ("severity", _SEVERITY, lambda m: _norm_severity(m.group(1))),
+    ("stage", _STAGE, _norm_stage),
+    ("type", _TYPE, _norm_type),
+    ("trimester", _TRIMESTER, lambda m: _TRI_MAP[m.group(1).lower()]),
+    ("weeks", _WEEKS, lambda m: m.group(1)),
+    ("ga", _GA, lambda m: m.group(1)),
+    ("body_site", _BODY, lambda m: m.group(1).lower()),
+    ("control", _CONTROL, lambda m: m.group(1).lower().replace(" ", "_").replace("-", "_")),
+]
+# one pass over the lower-cased note finds every attribute cue; the owning pattern is re-run
+# at that position to read its groups
+_COMBINED = re.compile("|".join(f"(?P<g{i}>{p.pattern})" for i, (_k, p, _v) in enumerate(_SCANS)))
+
+
+class AttributeScanner:
+    """Runs every attribute pattern once over the note; mentions then query their window."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        hits: dict[str, list[tuple[int, int, str]]] = {name: [] for name, _p, _v in _SCANS}
+        for m in _COMBINED.finditer(text.lower()):
+            name = m.lastgroup
+            if name is None:
+                continue
+            i = int(name[1:])
+            key, pat, value = _SCANS[i]
+            mm = pat.match(text, m.start())
+            if mm is None:
+                continue
+            hits[key].append((mm.start(), mm.end(), value(mm) if callable(value) else str(value)))
+        self.hits = hits
+        self.starts = {k: [h[0] for h in v] for k, v in hits.items()}
+
+    def first(self, name: str, lo: int, hi: int) -> str | None:
+        hits = self.hits[name]
+        if not hits:
+            return None
+        i = bisect.bisect_left(self.starts[name], lo)
+        while i < len(hits) and hits[i][0] < hi:
+            if hits[i][1] <= hi:
+                return hits[i][2]
+            i += 1
+        return None
+
+    def mention(
+        self, m: Mention, sent_start: int, sent_end: int, prev_end: int = 0, next_start: int = 1 << 30
+    ) -> dict[str, str]:
+        """Attributes read from the mention and a window of its sentence around it, bounded by the
+        neighbouring mentions and list separators so one problem's attributes don't leak."""
+        text = self.text
+        lo = max(sent_start, m.start - _WINDOW, prev_end)
+        hi = min(sent_end, m.end + _WINDOW, next_start)
+        for sep in (";", ". ", "\n"):
+            k = text.rfind(sep, lo, m.start)
+            if k >= 0:
+                lo = k + len(sep)
+            k = text.find(sep, m.end, hi)
+            if k >= 0:
+                hi = k
+        attrs: dict[str, str] = {}
+        for group, values in (
+            ("laterality", ("bilateral", "left", "right")),
+            ("acuity", ("acute_on_chronic", "chronic", "acute")),
+            ("episode", ("sequela", "subsequent", "initial")),
+        ):
+            for v in values:
+                if self.first(f"{group}:{v}", lo, hi) is not None:
+                    attrs[group] = v
+                    break
+        for name in ("severity", "stage", "control"):
+            v = self.first(name, lo, hi)
+            if v is not None:
+                attrs[name] = v
+        v = self.first("type", max(lo, m.start - 12), min(hi, m.end + 12))
+        if v is not None:
+            attrs["type"] = v
+        tri = self.first("trimester", sent_start, sent_end)
+        if tri is not None:
+            attrs["trimester"] = tri
+        else:
+            wk = self.first("weeks", sent_start, sent_end) or self.first("ga", sent_start, sent_end)
+            if wk is not None:
+                w = int(wk)
+                attrs["trimester"] = "1" if w < 14 else "2" if w < 28 else "3"
+        body = self.first("body_site", m.start, m.end) or self.first("body_site", lo, hi)
+        if body is not None:
+            attrs["body_site"] = body
+        return attrs
+
+
 def mention_attributes(
     text: str, m: Mention, sent_start: int, sent_end: int, prev_end: int = 0, next_start: int = 1 << 30
 ) -> dict[str, str]:
-    """Attributes read from the mention and a window of its sentence around it, bounded by the
-    neighbouring mentions so that one problem's attributes don't leak into the next."""
-    lo = max(sent_start, m.start - _WINDOW, prev_end)
-    hi = min(sent_end, m.end + _WINDOW, next_start)
-    # don't read past a list separator into a neighbouring problem
-    left = text[lo : m.start]
-    for sep in (";", ". ", "\n", " - ", ", "):
-        k = left.rfind(sep)
-        if k >= 0 and sep in (";", ". ", "\n"):
-            left = left[k + len(sep) :]
-    right = text[m.end : hi]
-    for sep in (";", ". ", "\n"):
-        k = right.find(sep)
-        if k >= 0:
-            right = right[:k]
-    near = f"{left} {m.text} {right}"
-    attrs: dict[str, str] = {}
-    for value, pat in _LATERALITY:
-        if pat.search(near):
-            attrs["laterality"] = value
-            break
-    for value, pat in _ACUITY:
-        if pat.search(near):
-            attrs["acuity"] = value
-            break
-    sev = _SEVERITY.search(near)
-    if sev:
-        attrs["severity"] = sev.group(1).lower().replace("ly", "").replace("-", " ")
-    st = _STAGE.search(near)
-    if st:
-        num = _ROMAN.get(st.group(1).lower(), st.group(1))
-        attrs["stage"] = num + (st.group(2) or "").lower()
-    ty = _TYPE.search(f"{text[max(lo, m.start - 12) : m.start]} {m.text} {text[m.end : min(hi, m.end + 12)]}")
-    if ty:
-        raw = next(g for g in ty.groups() if g).lower()
-        attrs["type"] = {"i": "1", "ii": "2", "one": "1", "two": "2", "niddm": "2", "iddm": "1"}.get(raw, raw)
-    for value, pat in _EPISODE:
-        if pat.search(near):
-            attrs["episode"] = value
-            break
-    tri = _TRIMESTER.search(near) or _TRIMESTER.search(text[sent_start:sent_end])
-    if tri:
-        attrs["trimester"] = _TRI_MAP[tri.group(1).lower()]
-    else:
-        wk = _WEEKS.search(text[sent_start:sent_end]) or _GA.search(text[sent_start:sent_end])
-        if wk:
-            w = int(wk.group(1))
-            attrs["trimester"] = "1" if w < 14 else "2" if w < 28 else "3"
-    body = _BODY.search(m.text) or _BODY.search(near)
-    if body:
-        attrs["body_site"] = body.group(1).lower()
-    ctl = _CONTROL.search(near)
-    if ctl:
-        attrs["control"] = ctl.group(1).lower().replace(" ", "_").replace("-", "_")
-    return attrs
+    """Attributes of one mention (convenience wrapper; components reuse one AttributeScanner)."""
+    return AttributeScanner(text).mention(m, sent_start, sent_end, prev_end, next_start)
 
 
 # ---------------------------------------------------------------------------- E/M facts

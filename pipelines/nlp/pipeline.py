@@ -62,7 +62,7 @@ def cache_dir() -> Path:
 
 
 def _blank() -> Language:
-    nlp = spacy.blank("en")
+    nlp = spacy.blank("en", config={"nlp": {"tokenizer": {"@tokenizers": "medcode_tokenizer_v1"}}})
     for name in PIPE_NAMES:
         nlp.add_pipe(name)
     nlp.max_length = 5_000_000

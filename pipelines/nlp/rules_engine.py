@@ -5,13 +5,73 @@ has an id. Nothing here logs note text."""
 from __future__ import annotations
 
 import bisect
+import itertools
 import re
+import re._parser as _sre_parser  # the stdlib regex parser: expands cue patterns to phrases
 from dataclasses import dataclass
 
 from pipelines.nlp.lexicon import read_rule_file
 from pipelines.nlp.types import ASSERTIONS, SECTIONS, Section
 
 _SECTION_KEYS = {"id", "section", "headers"}
+_MAX_EXPANSIONS = 4000
+
+
+class _Infinite(Exception):
+    pass
+
+
+def expand_pattern(pattern: str) -> list[str] | None:
+    """Every string a (finite, simple) cue regex matches, lower-cased; None when the language is
+    infinite or uses constructs the expander does not know (the rule then runs as a regex)."""
+    try:
+        parsed = _sre_parser.parse(pattern.lower())
+        out = _expand(list(parsed))
+    except (_Infinite, re.error):
+        return None
+    return sorted(set(out)) if len(out) <= _MAX_EXPANSIONS else None
+
+
+def _expand(items: list) -> list[str]:
+    acc = [""]
+    for op, av in items:
+        name = str(op)
+        if name == "LITERAL":
+            opts = [chr(av)]
+        elif name == "IN":
+            opts = []
+            for iop, iav in av:
+                if str(iop) == "LITERAL":
+                    opts.append(chr(iav))
+                elif str(iop) == "RANGE" and iav[1] - iav[0] < 12:
+                    opts.extend(chr(x) for x in range(iav[0], iav[1] + 1))
+                elif str(iop) == "CATEGORY" and str(iav) == "CATEGORY_DIGIT":
+                    opts.extend("0123456789")
+                else:
+                    raise _Infinite
+        elif name == "BRANCH":
+            opts = [x for branch in av[1] for x in _expand(list(branch))]
+        elif name == "SUBPATTERN":
+            opts = _expand(list(av[-1]))
+        elif name in ("MAX_REPEAT", "MIN_REPEAT"):
+            lo, hi, sub = av
+            if hi > 3:
+                raise _Infinite
+            inner = _expand(list(sub))
+            opts = []
+            for k in range(lo, hi + 1):
+                combos = [""]
+                for _ in range(k):
+                    combos = [c + x for c in combos for x in inner]
+                opts.extend(combos)
+        elif name == "CATEGORY" and str(av) == "CATEGORY_DIGIT":
+            opts = list("0123456789")
+        else:
+            raise _Infinite
+        acc = [a + o for a in acc for o in opts]
+        if len(acc) > _MAX_EXPANSIONS:
+            raise _Infinite
+    return acc
 _CONTEXT_KEYS = {"id", "pattern", "category", "direction", "max_words"}
 CATEGORIES = ("negated", "historical", "family", "hypothetical", "uncertain", "pseudo", "terminate")
 PRIORITY = ("negated", "family", "hypothetical", "uncertain", "historical")
@@ -145,7 +205,7 @@ def split_sentences(text: str, extra_breaks: list[int] | None = None) -> list[tu
     breaks.discard(0)
     bounds = [0, *sorted(b for b in breaks if 0 < b < len(text)), len(text)]
     out: list[tuple[int, int]] = []
-    for a, b in zip(bounds, bounds[1:], strict=False):
+    for a, b in itertools.pairwise(bounds):
         seg = text[a:b]
         ls = len(seg) - len(seg.lstrip())
         rs = len(seg.rstrip())
@@ -179,6 +239,7 @@ class Cue:
 
 
 _WORD = re.compile(r"\S+")
+_FIRST = re.compile(r"[a-z0-9]+|[^\sa-z0-9]")
 
 
 class ContextRules:
@@ -190,6 +251,9 @@ class ContextRules:
             if sec not in SECTIONS or cat not in ASSERTIONS:
                 raise RuleError(f"context section default {sec!r}: {cat!r} is not a section/assertion")
         self.rules: list[tuple[re.Pattern[str], str, str, str, int]] = []
+        raw_phrases: dict[str, list[tuple[str, int]]] = {}  # first word -> (phrase, rule order)
+        self.phrases: dict[str, tuple[re.Pattern[str], dict[str, int]]] = {}
+        self.regex_rules: list[int] = []
         ids: set[str] = set()
         for rule in data["rules"]:
             if set(rule) - _CONTEXT_KEYS or not {"id", "pattern", "category", "direction"} <= set(rule):
@@ -202,15 +266,49 @@ class ContextRules:
                 raise RuleError(f"duplicate context rule id {rule['id']!r}")
             ids.add(rule["id"])
             pat = re.compile(rf"(?<![a-z0-9])(?:{rule['pattern']})(?![a-z0-9])", re.IGNORECASE)
+            order = len(self.rules)
+            phrases = expand_pattern(rule["pattern"])
+            if phrases is None:
+                self.regex_rules.append(order)
+            else:
+                for ph in phrases:
+                    if ph.strip() and ph == ph.strip():
+                        first = _FIRST.match(ph)
+                        if first:
+                            raw_phrases.setdefault(first.group(), []).append((ph, order))
             self.rules.append(
                 (pat, rule["id"], rule["category"], rule["direction"], int(rule.get("max_words", self.default_max_words)))
             )
+        words = sorted((w for w in raw_phrases if w[0].isalnum()), key=len, reverse=True)
+        puncts = sorted(w for w in raw_phrases if not w[0].isalnum())
+        # per first word: one regex, alternatives longest first (then rule order), + phrase -> rule
+        for first, items in raw_phrases.items():
+            items.sort(key=lambda x: (-len(x[0]), x[1]))
+            order_of: dict[str, int] = {}
+            for ph, order in items:
+                order_of.setdefault(ph, order)
+            alt = "|".join(re.escape(ph) + ("(?![a-z0-9])" if ph[-1].isalnum() else "") for ph in order_of)
+            self.phrases[first] = (re.compile(f"(?:{alt})"), order_of)
+        alts = [rf"(?<![a-z0-9])(?:{'|'.join(map(re.escape, words))})(?![a-z0-9])"] if words else []
+        alts.extend(re.escape(p) for p in puncts)
+        # candidate first words only: the scan runs in C, Python looks at a few dozen positions
+        self._first_re = re.compile("|".join(alts) or r"(?!x)x")
 
     def cues(self, text: str) -> list[Cue]:
         """All cues in the text, overlaps resolved (longest first, then rule order)."""
         found: list[tuple[int, int, int, int]] = []  # -length, order, start, end
-        for order, (pat, *_rest) in enumerate(self.rules):
-            for m in pat.finditer(text):
+        low = text.lower()
+        phrases = self.phrases
+        for w in self._first_re.finditer(low):
+            matcher = phrases.get(w.group())
+            if matcher is None:
+                continue
+            pos = w.start()
+            m = matcher[0].match(low, pos)
+            if m is not None:
+                found.append((pos - m.end(), matcher[1][m.group()], pos, m.end()))
+        for order in self.regex_rules:
+            for m in self.rules[order][0].finditer(text):
                 if m.end() > m.start():
                     found.append((m.start() - m.end(), order, m.start(), m.end()))
         found.sort()
