@@ -175,3 +175,27 @@ def test_line_rules() -> None:
     assert pair[0].modifiers == ["XS"] and pair[1].modifiers == []
     never = apply_modifiers([Line("20610"), Line("20611")], {("20611", "20610"): 0})
     assert never[0].modifiers == []
+
+
+@pytest.mark.slow
+def test_static_encoder_and_dense_index(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from models.dense import DenseIndex, StaticEncoder
+
+    codes = ["I10", "E11.9", "M25.562", "R05.9", "J18.9"]
+    texts = ["Essential (primary) hypertension", "Type 2 diabetes mellitus without complications",
+             "Pain in left knee", "Cough, unspecified", "Pneumonia, unspecified organism"]
+    enc = StaticEncoder.distill([*texts, "high blood pressure", "sugar diabetes", "coughing", "knee"])
+    index = DenseIndex.build(codes, texts, enc)
+    q = enc.encode(["hypertension", "diabetes type 2", "cough", ""])
+    assert q.shape == (4, enc.dim)
+    assert np.allclose(np.linalg.norm(q[:3], axis=1), 1.0, atol=1e-5)
+    assert not q[3].any()  # nothing known: a zero vector, no hit forced
+    hits = index.query(q[:3], k=2)
+    assert [h[0][0] for h in hits] == ["I10", "E11.9", "R05.9"]
+    enc.save(tmp_path)
+    index.save(tmp_path)
+    enc2, index2 = StaticEncoder.load(tmp_path), DenseIndex.load(tmp_path)
+    assert np.allclose(enc2.encode(["hypertension"]), q[:1])
+    assert index2.query(q[:1], k=1) == index.query(q[:1], k=1)
+    with pytest.raises(ValueError):
+        DenseIndex(["I10"], [], np.zeros((1, 3)))
