@@ -16,7 +16,7 @@ from fastapi.security import APIKeyHeader
 
 from codesets import CodeSets, load_codesets
 from serving.concurrency import WorkLimiter
-from serving.feedback_store import FeedbackStore
+from serving.feedback_store import FeedbackStore, GroupCommitter
 from serving.metrics import Metrics
 from serving.model import ModelProvider, Suggester
 from serving.settings import Settings
@@ -34,6 +34,7 @@ class Service:
     provider: ModelProvider
     limiter: WorkLimiter
     _store: FeedbackStore | None = None
+    _writer: GroupCommitter | None = None
     _store_lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -44,6 +45,15 @@ class Service:
                     self._store = FeedbackStore.open(self.settings.database_url, self.settings.sqlite_synchronous)
         return self._store
 
+    @property
+    def writer(self) -> GroupCommitter:
+        store = self.store
+        if self._writer is None:
+            with self._store_lock:
+                if self._writer is None:
+                    self._writer = GroupCommitter(store)
+        return self._writer
+
     def codeset_version(self) -> str | None:
         try:
             return load_codesets().version
@@ -51,6 +61,9 @@ class Service:
             return None
 
     def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
         if self._store is not None:
             self._store.close()
             self._store = None
@@ -97,6 +110,13 @@ def get_feedback_store(svc: ServiceDep) -> FeedbackStore:
         raise HTTPException(503, f"feedback store unavailable: {type(exc).__name__}") from None
 
 
+def get_feedback_writer(svc: ServiceDep) -> GroupCommitter:
+    try:
+        return svc.writer
+    except Exception as exc:
+        raise HTTPException(503, f"feedback store unavailable: {type(exc).__name__}") from None
+
+
 def get_codesets() -> CodeSets:
     return load_codesets()
 
@@ -136,5 +156,6 @@ MetricsDep = Annotated[Metrics, Depends(get_metrics)]
 LimiterDep = Annotated[WorkLimiter, Depends(get_limiter)]
 SuggesterDep = Annotated[Suggester | None, Depends(get_suggester)]
 StoreDep = Annotated[FeedbackStore, Depends(get_feedback_store)]
+WriterDep = Annotated[GroupCommitter, Depends(get_feedback_writer)]
 CodeSetsDep = Annotated[CodeSets, Depends(get_codesets)]
 ValidateDep = Annotated[ValidateFn, Depends(get_validate_fn)]

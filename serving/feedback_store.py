@@ -11,8 +11,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import queue
+import threading
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -208,31 +211,38 @@ class FeedbackStore:
     # ---- writes ------------------------------------------------------------------------------
     def add(self, req: FeedbackRequest) -> tuple[str, int]:
         """Store one review; returns (feedback_id, number of verdicts). Committed on return."""
-        fid = uuid.uuid4().hex
+        return self.add_many([req])[0]
+
+    def add_many(self, reqs: list[FeedbackRequest]) -> list[tuple[str, int]]:
+        """Store several reviews in one transaction (one fsync); committed on return."""
+        out: list[tuple[str, int]] = []
         with self.engine.begin() as conn:
-            seq = conn.execute(
-                insert(feedback).values(
-                    feedback_id=fid,
-                    created_at=_now(),
-                    request_id=req.request_id,
-                    model_version=req.model_version,
-                    reviewer_id=req.reviewer_id,
-                    note_id=req.note_id,
-                    text=req.text,
-                    patient_age=req.patient.age if req.patient else None,
-                    patient_sex=req.patient.sex if req.patient else None,
-                    date_of_service=req.date_of_service,
+            for req in reqs:
+                fid = uuid.uuid4().hex
+                seq = conn.execute(
+                    insert(feedback).values(
+                        feedback_id=fid,
+                        created_at=_now(),
+                        request_id=req.request_id,
+                        model_version=req.model_version,
+                        reviewer_id=req.reviewer_id,
+                        note_id=req.note_id,
+                        text=req.text,
+                        patient_age=req.patient.age if req.patient else None,
+                        patient_sex=req.patient.sex if req.patient else None,
+                        date_of_service=req.date_of_service,
+                    )
+                ).inserted_primary_key[0]
+                conn.execute(
+                    insert(feedback_item),
+                    [
+                        {"feedback_seq": seq, "position": i, "system": it.system, "code": it.code,
+                         "verdict": it.verdict, "replacement": it.replacement, "comment": it.comment}
+                        for i, it in enumerate(req.items)
+                    ],
                 )
-            ).inserted_primary_key[0]
-            conn.execute(
-                insert(feedback_item),
-                [
-                    {"feedback_seq": seq, "position": i, "system": it.system, "code": it.code, "verdict": it.verdict,
-                     "replacement": it.replacement, "comment": it.comment}
-                    for i, it in enumerate(req.items)
-                ],
-            )
-        return fid, len(req.items)
+                out.append((fid, len(req.items)))
+        return out
 
     # ---- reads -------------------------------------------------------------------------------
     def count(self) -> tuple[int, int]:
@@ -281,6 +291,78 @@ class FeedbackStore:
             out.write(json.dumps(gold_line(key, rec), ensure_ascii=False) + "\n")
             written += 1
         return ExportStats(written, skipped, n, n - len(latest))
+
+
+class GroupCommitter:
+    """One writer thread that commits concurrent reviews together (group commit).
+
+    Each caller blocks until the transaction holding its review is committed, so an
+    acknowledged write is on disk; under load one fsync covers many reviews instead of one.
+    If a batch fails, its reviews are retried one by one so only the bad one reports an error.
+    """
+
+    def __init__(self, store: FeedbackStore, max_batch: int = 256, timeout_s: float = 60.0) -> None:
+        self.store = store
+        self.max_batch = max_batch
+        self.timeout_s = timeout_s
+        self._q: queue.Queue[tuple[FeedbackRequest, Future[tuple[str, int]]] | None] = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self.batches = 0
+        self.written = 0
+
+    def submit(self, req: FeedbackRequest) -> tuple[str, int]:
+        fut: Future[tuple[str, int]] = Future()
+        self._ensure_thread()
+        self._q.put((req, fut))
+        return fut.result(timeout=self.timeout_s)
+
+    def _ensure_thread(self) -> None:
+        if self._thread is None or not self._thread.is_alive():
+            with self._lock:
+                if self._thread is None or not self._thread.is_alive():
+                    self._thread = threading.Thread(target=self._loop, name="medcode-feedback-writer", daemon=True)
+                    self._thread.start()
+
+    def _loop(self) -> None:
+        while True:
+            first = self._q.get()
+            if first is None:
+                return
+            batch = [first]
+            stop = False
+            while len(batch) < self.max_batch:
+                try:
+                    nxt = self._q.get_nowait()
+                except queue.Empty:
+                    break
+                if nxt is None:
+                    stop = True
+                    break
+                batch.append(nxt)
+            self._commit(batch)
+            if stop:
+                return
+
+    def _commit(self, batch: list[tuple[FeedbackRequest, Future[tuple[str, int]]]]) -> None:
+        try:
+            results = self.store.add_many([r for r, _ in batch])
+        except Exception:
+            for req, fut in batch:  # isolate the failing review
+                try:
+                    fut.set_result(self.store.add(req))
+                except Exception as exc:
+                    fut.set_exception(exc)
+            return
+        self.batches += 1
+        self.written += len(batch)
+        for (_, fut), res in zip(batch, results, strict=True):
+            fut.set_result(res)
+
+    def close(self, timeout: float = 10.0) -> None:
+        if self._thread is not None and self._thread.is_alive():
+            self._q.put(None)
+            self._thread.join(timeout)
 
 
 def gold_line(note_key: str, rec: dict[str, Any]) -> dict[str, Any]:
