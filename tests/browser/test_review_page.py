@@ -348,6 +348,10 @@ def test_finding_links_and_bulk_accept(page: Page, server: Server) -> None:
     page.keyboard.type("jar")
     assert page.input_value("#reviewer") == "jar"
     expect(row(page, "Z86.010")).to_have_attribute("data-verdict", "reject")
+    # "/" jumps to the note
+    row(page, "I10").locator("button.code").click()
+    page.keyboard.press("/")
+    expect(page.locator("#note-view")).to_be_focused()
 
 
 CONTRAST_JS = """
