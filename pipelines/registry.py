@@ -17,7 +17,7 @@ MODEL_NAME = "medcode-suggester"
 CHAMPION = "champion"
 CHALLENGER = "challenger"
 # metrics that decide promotion (flattened metrics.json keys); higher is better
-KEY_METRICS = ("icd10cm.f1_micro", "icd10cm.map", "cpt.f1_micro", "em.exact_match")
+KEY_METRICS = ("icd10cm.f1_micro", "icd10cm.map", "cpt.f1_micro", "cpt.map", "em_level.accuracy")
 PRIMARY = ("icd10cm.f1_micro", "cpt.f1_micro")
 
 
@@ -87,7 +87,7 @@ def decide(new: dict[str, float], champion: dict[str, float] | None, tolerance: 
 
 
 def version_metrics(client: Any, version: Any) -> dict[str, float]:
-    return {k[len("dev."):]: float(v) for k, v in (version.tags or {}).items() if k.startswith("dev.")}
+    return {k[len("dev."):].replace("_at_", "@"): float(v) for k, v in (version.tags or {}).items() if k.startswith("dev.")}
 
 
 def alias_version(client: Any, alias: str, name: str = MODEL_NAME) -> Any | None:
