@@ -31,6 +31,7 @@ system-deps:
 	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
 run: install
+	$(BIN)/medcode models ensure
 	$(BIN)/medcode serve --host 127.0.0.1 --port 8000
 
 test: install system-deps

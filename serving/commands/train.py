@@ -72,6 +72,21 @@ def register(app: typer.Typer) -> None:
             raise fail(f"cannot promote version {version}: {exc.message}") from None
         typer.echo(f"champion -> version {version}")
 
+    @models.command("ensure")
+    def ensure(config: Annotated[str | None, typer.Option("--config", help="YAML config for the first training")] = None
+               ) -> None:
+        """Train, register and promote the default model when the registry has no champion."""
+        from pipelines.registry import CHAMPION, alias_version
+        from pipelines.train import train as run_train
+
+        current = alias_version(_client(), CHAMPION)
+        if current is not None:
+            typer.echo(f"champion is version {current.version}", err=True)
+            return
+        typer.echo("no champion model yet: training the default model (first run only)...", err=True)
+        res = run_train(config, [], register=True, promote=True)
+        typer.echo(f"version {res.registered_version} -> {res.alias} in {res.seconds:.0f} s", err=True)
+
     @models.command("rollback")
     def rollback_() -> None:
         """Restore the previous champion."""
