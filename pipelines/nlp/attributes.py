@@ -20,8 +20,8 @@ _ACUITY = [
     ("acute", re.compile(r"\b(?:acute(?:ly)?|sub-?acute|new[- ]onset|sudden(?:[- ]onset)?)\b", _I)),
 ]
 _SEVERITY = re.compile(
-    r"\b(mild(?:ly)?|moderate(?:ly)?|severe(?:ly)?|moderate(?:ly)?[- ]severe|mild intermittent|mild persistent|"
-    r"moderate persistent|severe persistent|intractable|life[- ]threatening)\b",
+    r"\b(mild intermittent|mild persistent|moderate persistent|severe persistent|moderate(?:ly)?[- ]severe|"
+    r"mild(?:ly)?|moderate(?:ly)?|severe(?:ly)?|intractable|life[- ]threatening)\b",
     _I,
 )
 _STAGE = re.compile(r"\b(?:stage|grade|class|ckd|gold)\s*([0-5]|i{1,3}|iv|v)([ab])?\b", _I)
@@ -70,7 +70,7 @@ _SCANS: list[tuple[str, re.Pattern[str], object]] = [
 ]
 # one pass over the lower-cased note finds every attribute cue; the owning pattern is re-run
 # at that position to read its groups
-_COMBINED = re.compile("|".join(f"(?P<g{i}>{p.pattern})" for i, (_k, p, _v) in enumerate(_SCANS)))
+_COMBINED = re.compile("|".join(f"(?P<g{i}>{p.pattern})" for i, (_k, p, _v) in enumerate(_SCANS)), _I)
 
 
 class AttributeScanner:
@@ -79,7 +79,7 @@ class AttributeScanner:
     def __init__(self, text: str) -> None:
         self.text = text
         hits: dict[str, list[tuple[int, int, str]]] = {name: [] for name, _p, _v in _SCANS}
-        for m in _COMBINED.finditer(text.lower()):
+        for m in _COMBINED.finditer(text):
             name = m.lastgroup
             if name is None:
                 continue

@@ -223,7 +223,8 @@ class ContextComponent:
                 s, e = max(s, sec.start + len(sec.header) + 1 if sec.header else sec.start), min(e, sec.end)
             lo = bisect.bisect_left(cue_starts, s)
             hi = bisect.bisect_left(cue_starts, e)
-            sc = [c for c in cues[lo:hi] if c.end <= e and not (c.start < m.end and m.start < c.end)]
+            # a cue may start on the header's colon ("Social history: no tobacco use")
+            sc = [c for c in cues[max(lo - 1, 0) : hi] if s < c.end <= e and not (c.start < m.end and m.start < c.end)]
             m.assertion = self.rules.assertion(text, m.start, m.end, s, e, sc, m.section)  # type: ignore[assignment]
         return doc
 

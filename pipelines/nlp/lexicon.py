@@ -89,9 +89,9 @@ def icd_kind(code: str) -> str:
 
 def proc_kind(code: str, category: str) -> str:
     cat = category.lower()
-    if any(w in cat for w in ("lab", "pathology", "path")):
+    if cat in ("lab", "pathology", "laboratory"):
         return "lab"
-    if code[0] == "J" or any(w in cat for w in ("drug", "vaccine", "immuniz", "medication", "injectable")):
+    if cat in ("drug", "vaccine", "medication") or (code[0] == "J" and cat != "vaccine_admin"):
         return "medication"
     return "procedure"
 
@@ -280,6 +280,8 @@ def build_lexicon(cs: Any | None = None) -> Lexicon:
                 lex.add(text, icd_kind(code), "icd10cm", code, 0.95 * score)
     procs = cs.procedures
     for code, c in procs.catalog.items():
+        if c.category.startswith("em_"):
+            continue  # E/M levels come from the encounter facts, not from phrases
         kind = proc_kind(code, c.category)
         lex.add(c.description, kind, c.system, code, 0.9)
         for syn in c.synonyms:

@@ -167,6 +167,7 @@ _SEMI = re.compile(r";[ \t]*")
 _LINE = re.compile(r"[^\n]*(?:\n|$)")
 _INLINE_LIST = re.compile(r"(?<=\S)[ \t]+(?=(?:[1-9]|1[0-9])[.)][ \t]+[A-Za-z])")
 _LIST_START = re.compile(r"^[ \t]*(?:[-*•·]|\d{1,2}[.)]|[a-z][.)])[ \t]+")
+_LIST_NUMBER = re.compile(r"(?:^|\s)\d{1,2}[.)]$")
 _WORD_BEFORE = re.compile(r"([A-Za-z.]+)[.!?]$")
 MAX_SENTENCE_CHARS = 600
 
@@ -197,6 +198,8 @@ def split_sentences(text: str, extra_breaks: list[int] | None = None) -> list[tu
             continue
         if w and len(w.group(1)) == 1 and w.group(1).isupper():
             continue  # initials
+        if _LIST_NUMBER.search(head):
+            continue  # "1. HTN": a list number, not a sentence end
         breaks.add(m.end())
     for m in _SEMI.finditer(text):
         breaks.add(m.end())
@@ -340,7 +343,7 @@ class ContextRules:
             if idx == 0:
                 if c.direction == "backward" or gap > c.max_words:
                     break
-            elif gap > 1 or c.direction == "backward":
+            elif gap > 0 or c.direction == "backward":
                 break
             cats.add(c.category)
             nearest_start = c.start

@@ -1,0 +1,301 @@
+"""Sections, sentences, mentions, candidates, attributes, E/M facts, persistence, robustness."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from pipelines.nlp import SECTIONS, NlpPipeline, NoteAnalysis
+from pipelines.nlp.rules_engine import ContextRules, RuleError, Sectionizer, split_sentences
+
+NOTE = """CHIEF COMPLAINT: Follow-up of diabetes; new cough.
+
+HPI: 62 yo established patient with T2DM, uncontrolled (A1c 9.1), and essential hypertension.
+Reports productive cough for 5 days. Denies chest pain or shortness of breath.
+
+PMH: HTN, HLD, GERD.
+FHx: Mother had breast cancer. Father with CAD.
+SHx: Former smoker.
+
+VITALS: BP 148/92, HR 88, T 100.2 F, SpO2 96%.
+
+ASSESSMENT AND PLAN:
+1. Type 2 diabetes with hyperglycemia - increase metformin, start empagliflozin.
+2. Acute bronchitis vs pneumonia - chest x-ray ordered. Return if fever develops.
+3. Left knee osteoarthritis, chronic - steroid injection performed today.
+Total time spent on the date of the encounter: 35 minutes.
+"""
+
+
+def _find(a: NoteAnalysis, text: str, occurrence: int = 0):
+    hits = [m for m in a.mentions if m.text.lower() == text.lower()]
+    hits = hits or [m for m in a.mentions if text.lower() in m.text.lower()]
+    assert len(hits) > occurrence, f"no mention {text!r} in {[m.text for m in a.mentions]}"
+    return hits[occurrence]
+
+
+def _codes(m) -> list[str]:
+    return [c.code for c in m.candidates]
+
+
+# ---------------------------------------------------------------------------- sections
+@pytest.mark.parametrize(
+    ("header", "section"),
+    [
+        ("ASSESSMENT AND PLAN:", "assessment_plan"),
+        ("A/P:", "assessment_plan"),
+        ("IMPRESSION/PLAN:", "assessment_plan"),
+        ("PROCEDURE NOTE:", "procedure"),
+        ("PMH:", "pmh"),
+        ("FHx:", "family_history"),
+        ("SHx:", "social_history"),
+        ("Telehealth visit:", "telehealth"),
+        ("Review of Systems\n", "ros"),  # alone on its line, no colon
+        ("HPI -", "hpi"),
+    ],
+)
+def test_section_headers(header: str, section: str) -> None:
+    secs = Sectionizer()(f"Intro line.\n{header} something here\nmore text")
+    names = [s.name for s in secs]
+    assert section in names
+    assert all(n in SECTIONS for n in names)
+
+
+def test_section_scope_does_not_bleed(nlp: NlpPipeline) -> None:
+    text = "FHx: Mother had diabetes.\nA/P: Hypertension - continue lisinopril."
+    a = nlp.analyze(text)
+    assert _find(a, "diabetes").assertion == "family"
+    htn = _find(a, "Hypertension")
+    assert htn.section == "assessment_plan"
+    assert htn.assertion == "present"
+    # a blank line ends a family-history section even without a new header
+    b = nlp.analyze("Family history: father with CAD.\n\nHypertension, stable.")
+    assert _find(b, "CAD").assertion == "family"
+    assert _find(b, "Hypertension").assertion == "present"
+    assert _find(b, "Hypertension").section != "family_history"
+
+
+def test_sections_cover_note(nlp: NlpPipeline) -> None:
+    a = nlp.analyze(NOTE)
+    names = [s.name for s in a.sections]
+    assert names[:3] == ["chief_complaint", "hpi", "pmh"]
+    assert "assessment_plan" in names and "vitals" in names
+    for s in a.sections:
+        assert 0 <= s.start < s.end <= len(NOTE)
+
+
+def test_bad_rules_are_rejected() -> None:
+    with pytest.raises(RuleError):
+        Sectionizer({"rules": [{"id": "x", "section": "nowhere", "headers": ["x"]}]})
+    with pytest.raises(RuleError):
+        ContextRules({"rules": [{"id": "x", "pattern": "no", "category": "negated", "direction": "sideways"}]})
+    with pytest.raises(RuleError):
+        ContextRules({"rules": [{"id": "x", "pattern": "no", "category": "negated", "direction": "forward", "typo": 1}]})
+
+
+# ---------------------------------------------------------------------------- sentences
+def test_sentences_lists_vitals_and_abbreviations() -> None:
+    text = "VITALS: BP 120/80, T 98.6 F. HR 72.\n1. HTN - stable. 2. DM - A1c 7.1\n- cough\n- fever\nSeen by Dr. Smith today."
+    spans = [text[s:e] for s, e in split_sentences(text)]
+    assert "- cough" in spans and "- fever" in spans
+    assert any(x.startswith("2. DM") for x in spans)
+    assert "Seen by Dr. Smith today." in spans  # no break after "Dr."
+    assert not any(x.endswith("98.") for x in spans)  # decimals are not sentence ends
+
+
+def test_run_on_dictation_is_split() -> None:
+    text = ", ".join(["patient reports mild cough"] * 200)
+    spans = split_sentences(text)
+    assert len(spans) > 1
+    assert all(e - s <= 600 for s, e in spans)
+
+
+def test_spacy_sentences_are_set(nlp: NlpPipeline) -> None:
+    doc = nlp.nlp("No fever. Has cough.\nPlan: rest")
+    assert [s.text.strip() for s in doc.sents] == ["No fever.", "Has cough.", "Plan:", "rest"]
+
+
+# ---------------------------------------------------------------------------- mentions
+def test_mentions_offsets_kinds_and_candidates(nlp: NlpPipeline) -> None:
+    a = nlp.analyze(NOTE)
+    for m in a.mentions:
+        assert NOTE[m.start : m.end] == m.text
+        assert m.section in SECTIONS
+        assert all(0 < c.score <= 1 for c in m.candidates)
+    assert "E11.65" in _codes(_find(a, "Type 2 diabetes with hyperglycemia"))
+    assert "M17.12" in _codes(_find(a, "Left knee osteoarthritis"))
+    assert "I10" in _codes(_find(a, "essential hypertension"))
+    assert _find(a, "T2DM").kind == "condition"
+    assert any(c.startswith("E11") for c in _codes(_find(a, "T2DM")))
+    assert _find(a, "metformin").kind == "medication"
+    assert _find(a, "chest x-ray").kind == "procedure"
+    assert any(c.startswith("710") or c.startswith("7104") for c in _codes(_find(a, "chest x-ray")))
+    assert _find(a, "cough").kind == "symptom"
+    # header words are not mentions
+    assert not any(m.start < 15 and m.text.lower() == "chief complaint" for m in a.mentions)
+
+
+@pytest.mark.parametrize(
+    ("text", "mention", "code"),
+    [
+        ("osteoarthritis of the left knee", "osteoarthritis of the left knee", "M17.12"),
+        ("pnuemonia", "pnuemonia", "J18.9"),  # misspelling
+        ("recurrent kidney stones", "kidney stones", "N20.0"),  # inflection
+        ("HTN", "HTN", "I10"),
+        ("COPD with acute exacerbation", "COPD with acute exacerbation", "J44.1"),
+        ("hypothyroid", "hypothyroid", "E03.9"),
+        ("afib", "afib", "I48.91"),
+        ("Unilateral primary osteoarthritis, right knee", "osteoarthritis, right knee", "M17.11"),
+        ("pain in left knee", "pain in left knee", "M25.562"),
+    ],
+)
+def test_lexicon_variants(nlp: NlpPipeline, text: str, mention: str, code: str) -> None:
+    a = nlp.analyze(f"Assessment: {text}.")
+    m = _find(a, mention)
+    assert code in _codes(m)
+
+
+def test_procedure_and_lab_candidates_from_catalog(nlp: NlpPipeline) -> None:
+    a = nlp.analyze("Plan: hemoglobin A1c and lipid panel today; ECG performed.")
+    assert "83036" in _codes(_find(a, "hemoglobin A1c"))
+    assert _find(a, "lipid panel").kind == "lab"
+    assert "93000" in _codes(_find(a, "ECG"))
+
+
+# ---------------------------------------------------------------------------- attributes
+@pytest.mark.parametrize(
+    ("text", "mention", "key", "value"),
+    [
+        ("Right knee pain.", "Right knee pain", "laterality", "right"),
+        ("Bilateral knee osteoarthritis.", "Bilateral knee osteoarthritis", "laterality", "bilateral"),
+        ("Acute on chronic systolic heart failure.", "systolic heart failure", "acuity", "acute_on_chronic"),
+        ("Chronic low back pain.", "low back pain", "acuity", "chronic"),
+        ("Moderate persistent asthma.", "asthma", "severity", "moderate persistent"),
+        ("CKD stage 3b.", "CKD stage 3b", "stage", "3b"),
+        ("Type 1 diabetes.", "Type 1 diabetes", "type", "1"),
+        ("T2DM.", "T2DM", "type", "2"),
+        ("Ankle sprain, subsequent encounter.", "Ankle sprain", "episode", "subsequent"),
+        ("Gestational diabetes, 30 weeks gestation.", "Gestational diabetes", "trimester", "3"),
+        ("Preeclampsia in the second trimester.", "Preeclampsia", "trimester", "2"),
+        ("Shoulder pain.", "Shoulder pain", "body_site", "shoulder"),
+        ("T2DM, uncontrolled (A1c 9.1).", "T2DM", "control", "uncontrolled"),
+    ],
+)
+def test_attributes(nlp: NlpPipeline, text: str, mention: str, key: str, value: str) -> None:
+    a = nlp.analyze(text)
+    m = _find(a, mention)
+    assert m.attributes.get(key) == value, m.attributes
+
+
+def test_attributes_do_not_leak_between_problems(nlp: NlpPipeline) -> None:
+    a = nlp.analyze("Left knee pain and hypertension.")
+    assert "laterality" not in _find(a, "hypertension").attributes
+
+
+# ---------------------------------------------------------------------------- E/M facts
+def test_em_facts(nlp: NlpPipeline) -> None:
+    f = nlp.analyze(NOTE).facts
+    assert f.total_minutes == 35
+    assert f.new_patient is False
+    assert f.prescription_drug_management is True
+    assert f.mdm_risk == "moderate"
+    assert f.mdm_problems in ("moderate", "high")
+    assert f.mdm_level == "moderate"
+    assert f.procedures_today is True
+    g = nlp.analyze("New patient video visit via telehealth. Annual wellness visit. I spent 42 minutes.").facts
+    assert g.new_patient is True and g.telehealth == "video" and g.preventive and g.total_minutes == 42
+    h = nlp.analyze("Audio-only telephone visit. Sore throat, stable. Rest and fluids.").facts
+    assert h.telehealth == "audio" and h.prescription_drug_management is False
+    assert h.mdm_level in ("straightforward", "low")
+    assert nlp.analyze("").facts.total_minutes is None
+
+
+# ---------------------------------------------------------------------------- persistence
+def test_save_and_load_round_trip(nlp: NlpPipeline, tmp_path: Path) -> None:
+    nlp.to_disk(tmp_path / "nlp")
+    loaded = NlpPipeline.load(tmp_path / "nlp")
+    assert loaded.version == nlp.version
+    assert loaded.nlp.pipe_names == nlp.nlp.pipe_names
+    assert all(name.startswith("medcode_") and name.endswith("_v1") for name in loaded.nlp.pipe_names)
+    a, b = nlp.analyze(NOTE), loaded.analyze(NOTE)
+    assert [(m.start, m.end, m.assertion, _codes(m)) for m in a.mentions] == [
+        (m.start, m.end, m.assertion, _codes(m)) for m in b.mentions
+    ]
+    assert a.facts == b.facts
+
+
+def test_load_missing_artifact_fails_clearly(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="not a saved medcode NLP pipeline"):
+        NlpPipeline.load(tmp_path / "nope")
+
+
+def test_batch_equals_single(nlp: NlpPipeline) -> None:
+    texts = [NOTE, "", "No fever.", "Possible UTI."]
+    batch = nlp.analyze_batch(texts)
+    for t, b in zip(texts, batch, strict=True):
+        single = nlp.analyze(t)
+        assert [(m.start, m.end, m.assertion) for m in single.mentions] == [
+            (m.start, m.end, m.assertion) for m in b.mentions
+        ]
+
+
+# ---------------------------------------------------------------------------- robustness
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "   \n\t  \n",
+        "Le patient présente une fièvre et une toux depuis trois jours.",
+        "患者は発熱と咳があります。",
+        "\x00\x01\x02 fever \x7f\x1b[31m cough",
+        "𝔣𝔢𝔳𝔢𝔯 \u200b\u200d\ufeff cough \u202e reversed \ud7ff",
+        "A/P:" * 500,
+        "no no no no not denies without",
+    ],
+)
+def test_odd_input_does_not_crash(nlp: NlpPipeline, text: str) -> None:
+    a = nlp.analyze(text)
+    assert a.text == text
+    for m in a.mentions:
+        assert text[m.start : m.end] == m.text
+
+
+def test_one_megabyte_note(nlp: NlpPipeline) -> None:
+    text = (NOTE * (1_000_000 // len(NOTE) + 1))[:1_000_000]
+    a = nlp.analyze(text)
+    assert len(a.mentions) > 1000
+    assert all(text[m.start : m.end] == m.text for m in a.mentions[:50])
+
+
+def test_non_string_is_rejected(nlp: NlpPipeline) -> None:
+    with pytest.raises(TypeError):
+        nlp.analyze(None)  # type: ignore[arg-type]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.text(max_size=400))
+def test_property_arbitrary_text(nlp: NlpPipeline, text: str) -> None:
+    a = nlp.analyze(text)
+    for m in a.mentions:
+        assert 0 <= m.start < m.end <= len(text)
+        assert text[m.start : m.end] == m.text
+        assert m.section in SECTIONS
+    for s in a.sections:
+        assert 0 <= s.start <= s.end <= len(text)
+
+
+def test_note_text_never_logged(nlp: NlpPipeline, caplog: pytest.LogCaptureFixture) -> None:
+    secret = "Zyxwvut Qwertyson has pneumonia"
+    with caplog.at_level(logging.DEBUG):
+        nlp.analyze(secret)
+        nlp.analyze_batch([secret])
+    assert "Zyxwvut" not in caplog.text
+
+
+def test_version_names_pipeline_and_lexicon(nlp: NlpPipeline) -> None:
+    assert nlp.version.startswith("medcode-nlp-")
+    assert "+lex-" in nlp.version
