@@ -100,13 +100,20 @@ def load_default_model() -> SuggesterLike:
     return suggester
 
 
-def _cached_default_model() -> SuggesterLike | None:
-    try:
-        from pipelines.suggest import default_model_dir, load_suggester
+def _default_model_dir() -> Path:
+    # the cache folder of pipelines.suggest.default_model_dir(), read here without importing the
+    # suggester (and spaCy) so that a missing model fails fast
+    return Path(os.environ.get("MEDCODE_MODEL_CACHE_DIR", ".medcode/default-model"))
 
-        if (default_model_dir() / "config.json").is_file():
-            suggester: SuggesterLike = load_suggester(None)
-            return suggester
+
+def _cached_default_model() -> SuggesterLike | None:
+    if not (_default_model_dir() / "config.json").is_file():
+        return None
+    try:
+        from pipelines.suggest import load_suggester
+
+        suggester: SuggesterLike = load_suggester(None)
+        return suggester
     except Exception as exc:
         log.warning("cached default model unusable: %s", type(exc).__name__)
     return None
@@ -117,21 +124,23 @@ def load_model(uri: str | None = None) -> SuggesterLike:
     the registry's champion; when no champion is registered, the locally cached default model
     (if it was built, e.g. by `make run`), with a warning; otherwise a BenchmarkError."""
     target = uri or DEFAULT_MODEL_URI
-    try:
-        from pipelines.suggest import load_suggester
-    except ImportError as exc:
-        raise BenchmarkError(f"no model available ({target}): the suggester could not be imported ({exc.name})") from None
     reason: str | None = None
     if target.startswith(("models:/", "runs:/")):
         reason = _registry_missing()
-        if reason is None:
+    if reason is None:
+        try:
+            from pipelines.suggest import load_suggester
+        except ImportError as exc:
+            raise BenchmarkError(
+                f"no model available ({target}): the suggester could not be imported ({exc.name})"
+            ) from None
+        if target.startswith(("models:/", "runs:/")):
             try:
                 from pipelines.registry import configure_tracking
 
                 configure_tracking()
             except ImportError:
                 pass
-    if reason is None:
         try:
             suggester: SuggesterLike = load_suggester(target)
             return suggester
