@@ -219,7 +219,7 @@ class FeedbackStore:
         with self.engine.begin() as conn:
             for req in reqs:
                 fid = uuid.uuid4().hex
-                seq = conn.execute(
+                pk = conn.execute(
                     insert(feedback).values(
                         feedback_id=fid,
                         created_at=_now(),
@@ -232,7 +232,9 @@ class FeedbackStore:
                         patient_sex=req.patient.sex if req.patient else None,
                         date_of_service=req.date_of_service,
                     )
-                ).inserted_primary_key[0]
+                ).inserted_primary_key
+                assert pk is not None
+                seq = pk[0]
                 conn.execute(
                     insert(feedback_item),
                     [

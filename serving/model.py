@@ -77,7 +77,7 @@ def default_loader(uri: str | None) -> Suggester:
     """`pipelines.suggest.load_suggester` (imported late: it pulls in the NLP stack)."""
     from pipelines.suggest import load_suggester
 
-    return load_suggester(uri)  # type: ignore[no-any-return]
+    return load_suggester(uri)
 
 
 def import_factory(spec: str) -> Callable[[], Suggester]:

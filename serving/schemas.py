@@ -50,8 +50,8 @@ class FeedbackItem(BaseModel):
     system: FeedbackSystem = Field(description="icd10cm, or cpt for CPT/HCPCS service lines (hcpcs accepted)")
     code: str = Field(min_length=1, max_length=16, description="the suggested code the verdict is about")
     verdict: Verdict
-    replacement: str | None = Field(None, max_length=16, description="the code to use instead (verdict=replace)")
-    comment: str | None = Field(None, max_length=2000)
+    replacement: str | None = Field(default=None, max_length=16, description="the code to use instead (verdict=replace)")
+    comment: str | None = Field(default=None, max_length=2000)
 
     @model_validator(mode="after")
     def _check(self) -> FeedbackItem:
@@ -80,10 +80,10 @@ class FeedbackRequest(BaseModel):
     request_id: str = Field(min_length=1, max_length=200, description="request_id of the suggest response")
     model_version: str = Field(min_length=1, max_length=200, description="model_version of that response")
     reviewer_id: str = Field(min_length=1, max_length=200)
-    note_id: str | None = Field(None, max_length=200)
-    text: str | None = Field(None, description="the note text (optional; stored for gold export, never logged)")
+    note_id: str | None = Field(default=None, max_length=200)
+    text: str | None = Field(default=None, description="the note text (optional; stored for gold export, never logged)")
     patient: Patient | None = None
-    date_of_service: str | None = Field(None, description="YYYY-MM-DD")
+    date_of_service: str | None = Field(default=None, description="YYYY-MM-DD")
     items: list[FeedbackItem] = Field(min_length=1, max_length=500)
 
     @field_validator("date_of_service")
@@ -148,8 +148,8 @@ class Readiness(BaseModel):
     ready: bool
     model_version: str | None = None
     source: Literal["registry", "local_path", "local_cache", "default_build", "override", "unavailable", "loading"]
-    model_uri: str | None = Field(None, description="where the loaded model came from")
-    reason: str | None = Field(None, description="why the preferred source was not used, or why not ready")
+    model_uri: str | None = Field(default=None, description="where the loaded model came from")
+    reason: str | None = Field(default=None, description="why the preferred source was not used, or why not ready")
     codeset_version: str | None = None
     loaded_at: str | None = None
 

@@ -27,25 +27,25 @@ class Settings(BaseSettings):
 
     # --- model ------------------------------------------------------------------------------
     model_uri: str = Field(
-        DEFAULT_MODEL_URI,
+        default=DEFAULT_MODEL_URI,
         description="models:/NAME@ALIAS (MLflow registry), a local model directory, 'default' "
         "(build the default model in-process) or 'none' (load nothing)",
     )
     model_cache_dir: Path = Field(
-        Path(".medcode/model-cache"), description="last good copy of a registry model, used when the registry is down"
+        default=Path(".medcode/model-cache"), description="last good copy of a registry model, used when the registry is down"
     )
-    fallback_to_default: bool = Field(True, description="build the default model when no other source works")
+    fallback_to_default: bool = Field(default=True, description="build the default model when no other source works")
     model_load: Literal["background", "blocking"] = Field(
-        "background", description="background: serve /health at once and flip /ready when loaded"
+        default="background", description="background: serve /health at once and flip /ready when loaded"
     )
     suggester_factory: str | None = Field(
-        None, description="module:callable returning a suggester; replaces model loading (tests, benchmarks)"
+        default=None, description="module:callable returning a suggester; replaces model loading (tests, benchmarks)"
     )
-    mlflow_tracking_uri: str | None = Field(None, description="default: MLFLOW_TRACKING_URI or sqlite:///mlflow.db")
-    registry_timeout_s: float = Field(10.0, gt=0, description="HTTP timeout for a remote MLflow registry")
+    mlflow_tracking_uri: str | None = Field(default=None, description="default: MLFLOW_TRACKING_URI or sqlite:///mlflow.db")
+    registry_timeout_s: float = Field(default=10.0, gt=0, description="HTTP timeout for a remote MLflow registry")
 
     # --- storage ----------------------------------------------------------------------------
-    database_url: str = Field("sqlite:///.medcode/feedback.db", description="any SQLAlchemy URL")
+    database_url: str = Field(default="sqlite:///.medcode/feedback.db", description="any SQLAlchemy URL")
     sqlite_synchronous: Literal["OFF", "NORMAL", "FULL", "EXTRA"] = "FULL"
 
     # --- security and limits ----------------------------------------------------------------
@@ -53,14 +53,14 @@ class Settings(BaseSettings):
         default_factory=list, description="comma-separated; when set every /v1/ route needs X-API-Key"
     )
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list, description="comma-separated; empty = CORS off")
-    max_note_chars: int = Field(100_000, ge=1)
-    max_body_bytes: int | None = Field(None, description="default: 4 bytes per allowed note character + 1 MiB")
+    max_note_chars: int = Field(default=100_000, ge=1)
+    max_body_bytes: int | None = Field(default=None, description="default: 4 bytes per allowed note character + 1 MiB")
     max_concurrency: int = Field(
         default_factory=lambda: max(1, os.cpu_count() or 1), ge=1, description="suggest/validate run at once"
     )
-    max_queue: int = Field(32, ge=0, description="requests that may wait for a slot; beyond that: 503")
-    queue_timeout_s: float = Field(10.0, gt=0, description="longest wait for a slot before a 503")
-    retry_after_s: int = Field(1, ge=0)
+    max_queue: int = Field(default=32, ge=0, description="requests that may wait for a slot; beyond that: 503")
+    queue_timeout_s: float = Field(default=10.0, gt=0, description="longest wait for a slot before a 503")
+    retry_after_s: int = Field(default=1, ge=0)
 
     # --- observability ----------------------------------------------------------------------
     log_level: str = "INFO"

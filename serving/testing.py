@@ -82,7 +82,7 @@ class KeywordSuggester:
                            assertion="present")]
             if system == "icd10cm":
                 icd.append(IcdSuggestion(code=code, description=desc, confidence=0.9 - 0.05 * len(icd),
-                                         rank=len(icd) + 1, billable=True, evidence=ev))
+                                         rank=len(icd) + 1, billable=True, evidence=ev, specificity=None))
             else:
                 cpt.append(CptSuggestion(code=code, description=desc, confidence=0.8 - 0.05 * len(cpt),
                                          rank=len(cpt) + 1, evidence=ev, dx=[i.code for i in icd[:1]]))

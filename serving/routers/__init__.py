@@ -16,7 +16,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 def client_errors() -> tuple[type[Exception], ...]:
     """Exception types that mean 'bad input' (422), as exported by the validator."""
     try:
-        from validator import ClaimError  # type: ignore[attr-defined]
+        from validator import ClaimError
     except ImportError:
         return ()
     return (ClaimError,)

@@ -34,7 +34,10 @@ def search(
     "/{system}/{code}",
     response_model=CodeLookup,
     summary="Status of a code on a date of service",
-    responses={422: {"description": "malformed code or date, or a date before the oldest loaded code set"}},
+    responses={
+        404: {"description": "the code contains path characters ('/', '.' or '..' alone) so no route matches"},
+        422: {"description": "malformed code or date, or a date before the oldest loaded code set"},
+    },
 )
 def lookup(
     cs: CodeSetsDep,

@@ -52,12 +52,13 @@ async def suggest(
     if suggester is None:
         raise model_unavailable(svc)
     version = str(getattr(suggester, "model_version", "unknown"))
+    bad_input: tuple[type[Exception], ...] = (DateOfServiceError, CodeFormatError, *client_errors())
     with guard_note(body.text):
         try:
             result = await limiter.run(suggester.suggest, body.text, body)
         except Overloaded:
             raise
-        except (DateOfServiceError, CodeFormatError, *client_errors()) as exc:
+        except bad_input as exc:
             metrics.suggest_requests.labels(version, "rejected").inc()
             raise HTTPException(422, str(exc)) from None
         except Exception as exc:

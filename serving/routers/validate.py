@@ -23,11 +23,12 @@ log = logging.getLogger("medcode.validate")
     responses=ERROR_RESPONSES,
 )
 async def validate(claim: Claim, validate_fn: ValidateDep, limiter: LimiterDep, metrics: MetricsDep) -> ValidationResult:
+    bad_input: tuple[type[Exception], ...] = (DateOfServiceError, CodeFormatError, *client_errors())
     try:
         result = await limiter.run(validate_fn, claim)
     except Overloaded:
         raise
-    except (DateOfServiceError, CodeFormatError, *client_errors()) as exc:
+    except bad_input as exc:
         raise HTTPException(422, str(exc)) from None
     if not isinstance(result, ValidationResult):
         result = ValidationResult.model_validate(result if isinstance(result, dict) else result.model_dump())

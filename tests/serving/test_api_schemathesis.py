@@ -60,7 +60,7 @@ def test_api_no_server_errors(case: schemathesis.Case) -> None:
 
 @pytest.mark.slow
 @schema.parametrize()
-@settings(max_examples=300, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=150, deadline=None, database=None, suppress_health_check=list(HealthCheck))
 def test_api_no_server_errors_slow(case: schemathesis.Case) -> None:
     _cases["slow " + case.operation.label] += 1
     case.call_and_validate(checks=CHECKS)
