@@ -52,8 +52,10 @@ def write_corpus(out_dir: str | Path, n: int = DEFAULT_N, seed: int = DEFAULT_SE
 
 def load_corpus(path: str | Path) -> list[dict[str, Any]]:
     p = Path(path)
-    opener = gzip.open if p.suffix == ".gz" else open
-    with opener(p, "rt", encoding="utf-8") as fh:  # type: ignore[operator]
+    if p.suffix == ".gz":
+        with gzip.open(p, "rt", encoding="utf-8") as gz:
+            return [json.loads(line) for line in gz if line.strip()]
+    with open(p, encoding="utf-8") as fh:
         return [json.loads(line) for line in fh if line.strip()]
 
 

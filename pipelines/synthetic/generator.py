@@ -10,14 +10,16 @@ from __future__ import annotations
 import datetime as dt
 import random
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 from codesets import load_codesets
 from codesets.fiscal import fiscal_year
 from codesets.normalize import icd_key
 from pipelines.synthetic.knowledge import Concept, Knowledge, Procedure, Variant, load_knowledge
+from pipelines.synthetic.necessity import rule_for, supported
 from pipelines.synthetic.phrasing import LAYOUTS, T
 
 DOS_START = dt.date(2023, 10, 1)
@@ -241,7 +243,10 @@ def _excludes1(a: str, b: str) -> bool:
     return False
 
 
-def _pick(rng: random.Random, seq: tuple[str, ...] | list[str]) -> str:
+_T = TypeVar("_T")
+
+
+def _pick(rng: random.Random, seq: Sequence[_T]) -> _T:
     return seq[rng.randrange(len(seq))]
 
 
@@ -279,7 +284,7 @@ class NoteGenerator:
             core = [c for c in core if c.id == "colon_polyp" or any(self.k.procedures.get(p) and self.k.procedures[p].cat in ASC_CATS for p in c.procs)]
         elif kind == "procedure":
             core = [c for c in core if self._has_office_proc(c, procedure_day=True)]
-        if kind in ("office", "telehealth", "psych") and rng.random() < 0.5:
+        if kind in ("office", "telehealth", "psych") and rng.random() < 0.55:
             tail = [c for c in self.k.derived_by_specialty.get(specialty, []) if self._fits(c, age, sex)]
             if specialty == "telehealth":
                 tail = [c for sp in ("telehealth", "family_medicine") for c in self.k.derived_by_specialty.get(sp, []) if self._fits(c, age, sex) and c.role != "injury"]
@@ -379,13 +384,16 @@ class NoteGenerator:
         # keep only lines/codes with evidence in the text
         if any(c not in evidence for c in gold_icd) or any(ln.code not in evidence for ln in lines):
             return None
-        cpt_lines = [{"code": ln.code, "modifiers": ln.modifiers, "units": ln.units, "dx": ln.dx[:4]} for ln in lines]
+        for ln in lines:
+            ln.dx = [d for d in ln.dx if d in gold_icd and supported(ln.code, d)][:4]
+            if not ln.dx:
+                return None
+        cpt_lines = [{"code": ln.code, "modifiers": ln.modifiers, "units": ln.units, "dx": ln.dx} for ln in lines]
         cpt = list(dict.fromkeys(ln.code for ln in lines))
         ev = {c: evidence[c] for c in [*gold_icd, *cpt]}
         if any(m in ("25", "57") for ln in lines for m in ln.modifiers):
             tags.add("modifier_25" if any("25" in ln.modifiers for ln in lines) else "modifier_57")
-        if any(m in ("RT", "LT", "50") or m.startswith("F") for ln in lines for m in ln.modifiers) or any(
-            ("right" in p or "left" in p) for p in ()):
+        if any(m in ("RT", "LT", "50") or m.startswith("F") for ln in lines for m in ln.modifiers):
             tags.add("laterality")
         return {
             "id": f"syn-{self.seed}-{index:06d}",
@@ -435,6 +443,13 @@ class NoteGenerator:
             p = self._problem(rng, c, family, fy, ctx)
             if p:
                 problems.append(p)
+        if kind in ("office", "telehealth") and age >= 18 and rng.random() < 0.3:
+            tail = self.k.derived_by_specialty.get(specialty) or self.k.derived_by_specialty.get("internal_medicine", [])
+            dc = tail[rng.randrange(len(tail))]
+            if self._fits(dc, age, sex) and dc.role != "injury" and dc.id != primary_c.id:
+                p = self._problem(rng, dc, family, fy, ctx)
+                if p:
+                    problems.append(p)
         if primary_c.role == "pregnancy" or primary_c.id in ("gdm", "preg_htn"):
             problems = [p for p in problems if p.role == "pregnancy" or p is primary]
             z3a = f"Z3A.{ctx['weeks']:02d}"
@@ -490,6 +505,10 @@ class NoteGenerator:
                     ln.modifiers.append(tele)
         specs = self._sections(rng, kind, specialty, problems, uncertain, gold, age, sex, family, tags, ctx)
         specs["procedures"] = proc_specs + specs.get("procedures", [])
+        if kind in ("procedure", "asc") and proc_specs:
+            narrative = list(T["proc_narrative"][family])
+            rng.shuffle(narrative)
+            specs["procedures"] = [Spec(_pick(rng, T["proc_consent"][family]))] + specs["procedures"] + [Spec(x) for x in narrative[:4]]
         specs["em"] = em_specs
         if setting == "telehealth":
             tags.add("telehealth")
@@ -566,7 +585,7 @@ class NoteGenerator:
 
     def _dx_for(self, proc: Procedure, gold: list[str], prefer: list[str] | None = None) -> list[str]:
         order = [c for c in (prefer or []) if c in gold] + [c for c in gold if c not in (prefer or [])]
-        return [c for c in order if proc.supports(c)][:4]
+        return [c for c in order if proc.supports(c) and supported(proc.code, c)][:4]
 
     def _pname(self, rng: random.Random, code: str, family: str) -> str:
         p = self.k.procedures[code]
@@ -612,7 +631,9 @@ class NoteGenerator:
                     continue
                 if proc.addon or proc.cat == "drug":
                     continue
-                if kind == "office" and p is not primary and rng.random() < 0.7:
+                if kind == "office" and p is not primary and (rng.random() < 0.7 or specialty not in p.concept.specialties):
+                    continue
+                if kind == "procedure" and not (proc.minor or proc.cat in PROC_ONLY_CATS):
                     continue
                 if kind == "office" and rng.random() < 0.45:
                     continue
@@ -647,8 +668,10 @@ class NoteGenerator:
                         lines.append(ln)
                     dx = list(dict.fromkeys(c for ln in blood for c in ln.dx))[:4]
                     vp = Line("36415", [], 1, dx, self._pname(rng, "36415", family), "lab")
-                    specs.append(Spec("{m} performed.", [Mention(vp.text.capitalize(), ("36415",))]))
+                    specs.append(Spec("Specimen collection: {m}.", [Mention(vp.text, ("36415",))]))
                     lines.append(vp)
+        if kind == "office" and rng.random() < 0.3:
+            self._catalog_extra(rng, specialty, gold, age, day, family, lines, specs, tags)
         # vaccines during problem visits (flu season), tetanus with lacerations
         if kind == "office" and (day.month in (9, 10, 11, 12, 1, 2)) and rng.random() < 0.15 and age >= 3:
             self._vaccines(rng, ["flu"], age, day, family, lines, specs, tags, ctx, gold)
@@ -656,6 +679,37 @@ class NoteGenerator:
             specs.append(Spec(_pick(rng, T["tetanus_due"][family])))
             self._vaccines(rng, ["tdap"], age, day, family, lines, specs, tags, ctx, gold)
         return lines, specs
+
+    def _catalog_extra(self, rng: random.Random, specialty: str, gold: list[str], age: int, day: dt.date, family: str,
+                       lines: list[Line], specs: list[Spec], tags: set[str]) -> None:
+        """A further in-office service from the project's CPT catalog, pointed at a diagnosis the
+        medical-necessity table accepts for it."""
+        options = self.k.catalog_by_specialty.get(specialty, [])
+        if not options:
+            return
+        for _ in range(4):
+            entry = options[rng.randrange(len(options))]
+            code = entry.code
+            if any(ln.code == code for ln in lines) or not _valid_proc(code, day) or rule_for(code) is None:
+                continue
+            if rule_for(code).patterns == ("*",) and entry.category not in ("lab", "cardio", "pulm"):  # type: ignore[union-attr]
+                continue
+            dx = [c for c in gold if supported(code, c)][:4]
+            if not dx:
+                continue
+            syns = entry.synonyms[0::2] if family == "A" else (entry.synonyms[1::2] or entry.synonyms)
+            if not syns:
+                continue
+            name = _pick(rng, syns)
+            tpl = T["lab_drawn" if entry.category == "lab" else "proc_done"][family]
+            specs.append(Spec(_pick(rng, tpl), [Mention(name, (code,))]))
+            lines.append(Line(code, [], 1, dx, name, "lab" if entry.category == "lab" else "catalog"))
+            if entry.category == "lab" and all(ln.code != "36415" for ln in lines):
+                vp = self._pname(rng, "36415", family)
+                specs.append(Spec("Specimen collection: {m}.", [Mention(vp, ("36415",))]))
+                lines.append(Line("36415", [], 1, dx, vp, "lab"))
+            tags.add("catalog_service")
+            return
 
     def _add_proc(self, rng: random.Random, proc: Procedure, p: Problem, dx: list[str], day: dt.date, age: int, family: str,
                   lines: list[Line], specs: list[Spec], tags: set[str]) -> None:
@@ -702,14 +756,14 @@ class NoteGenerator:
     def _drug(self, rng: random.Random, code: str, dx: list[str], family: str, lines: list[Line], specs: list[Spec],
               tags: set[str], injection: bool) -> None:
         proc = self.k.procedures[code]
-        dose_options = {"J3301": (20, 40, 80), "J1010": (40, 80), "J1100": (4, 8, 10), "J1885": (30, 60), "J0696": (250, 500, 1000),
+        dose_options: dict[str, tuple[float, ...]] = {"J3301": (20, 40, 80), "J1010": (40, 80), "J1100": (4, 8, 10), "J1885": (30, 60), "J0696": (250, 500, 1000),
                         "J1200": (25, 50), "J2405": (4, 8), "J2550": (25, 50), "J0561": (1200000, 2400000), "J3420": (1000,),
                         "J7325": (48,), "J1050": (150,)}
-        mg = _pick(rng, dose_options.get(code, (proc.dose or 1,)))
+        mg = _pick(rng, dose_options.get(code, (proc.dose or 1.0,)))
         per = proc.dose or 1
         units = max(1, round(mg / per)) if code != "J7325" else 1
         unit_word = "units" if code == "J0561" else "mg"
-        name = f"{self._pname(rng, code, family)} {mg:,} {unit_word}"
+        name = f"{self._pname(rng, code, family)} {int(mg):,} {unit_word}"
         dxs = [c for c in dx if proc.supports(c)] or dx
         if not any(proc.supports(c) for c in dx):
             return
@@ -804,12 +858,13 @@ class NoteGenerator:
                 tags.add("screening_to_diagnostic")
             else:
                 primary.own = []
+                primary.codes = []
                 code = ("G0105" if hx else "G0121") if medicare else "45378"
-                mods = [] if medicare else ["33"]
+                no_mods: list[str] = [] if medicare else ["33"]
                 text = self._pname(rng, code, family)
                 specs.append(Spec(_pick(rng, T["proc_done"][family]) + (" No polyps seen." if family == "A" else " Colonic mucosa unremarkable."),
                                   [Mention(text, (code,))]))
-                lines.append(Line(code, mods, 1, list(gold)[:4], text, "asc"))
+                lines.append(Line(code, no_mods, 1, list(gold)[:4], text, "asc"))
             ctx["asc_override"] = True
             return
         procs = [p for p in c.procs if self._proc_ok(p, day, age) and self.k.procedures[p].cat in ASC_CATS]
@@ -928,6 +983,14 @@ class NoteGenerator:
             others = [p for p in problems[1:] if p.role in ("chronic", "acute", "symptom", "derived")]
             if not (others and rng.random() < 0.4):
                 return []
+        if problems[0].concept.id == "prenatal" and _valid_proc("0502F", day):
+            # routine antepartum visit: part of the global obstetric package, tracked with 0502F
+            text = _pick(rng, ("Routine prenatal visit, included in global OB care.", "Subsequent prenatal care visit (global package)."))
+            if family == "B":
+                text = "Antepartum visit within the global obstetric package; no separate E/M."
+            em_specs.append(Spec("{m}", [Mention(text, ("0502F",))]))
+            tags.add("global_ob")
+            return [Line("0502F", [], 1, gold[:4], text, "em")]
         new = rng.random() < (0.3 if kind == "office" else 0.15)
         if kind == "telehealth" or setting == "telehealth":
             new = new and rng.random() < 0.3
@@ -1014,7 +1077,6 @@ class NoteGenerator:
                 e = procs.ptp_edit(prev.code, ln.code, day)
                 if e is None:
                     continue
-                is_em = lambda c: c.startswith("992") or c.startswith("994")  # noqa: E731
                 if is_em(prev.code) or is_em(ln.code):
                     em_line = prev if is_em(prev.code) else ln
                     if e.modifier_indicator == 1 and any(m in em_line.modifiers for m in ("25", "57")):
@@ -1150,7 +1212,7 @@ class NoteGenerator:
                         drawn.append(z)
                 if drawn:
                     vp = self._pname(rng, "36415", family)
-                    specs["procedures"].append(Spec("{m} performed.", [Mention(vp.capitalize(), ("36415",))]))
+                    specs["procedures"].append(Spec("Specimen collection: {m}.", [Mention(vp, ("36415",))]))
                     lines.append(Line("36415", [], 1, drawn, vp, "lab"))
             smoker = rng.random() < 0.12 and age >= 18
             if smoker and _valid_icd("F17.210", fy):
@@ -1182,7 +1244,7 @@ class NoteGenerator:
             return None
         # history etc
         self._common_sections(rng, specs, family, age, sex, gold, [], [])
-        specs["vitals"].append(self._vitals(rng, family, None))
+        specs["vitals"].append(self._vitals(rng, family, None, age))
         lines = self._ptp(lines, day)
         return specs, gold, lines, "office"
 
@@ -1216,13 +1278,14 @@ class NoteGenerator:
             specs["hpi"].append(Spec(_pick(rng, T["open_problem"][family]), [pm], {"age": age, "sexw": sexw}))
         specs["cc"].append(Spec("{m}", [Mention(primary.text[:1].upper() + primary.text[1:] if family == "A" else primary.text)]))
         if primary.role == "pregnancy":
-            g = rng.randint(1, 5)
+            g = 1 if primary.variant.value == "first" else rng.randint(2, 5)
             specs["hpi"].append(Spec(_pick(rng, T["prenatal"][family]), [], {"g": g, "p": g - 1, "weeks": ctx["weeks"], "days": rng.randint(0, 6)}))
             if ctx.get("z3a"):
                 specs["hpi"][-1] = Spec(specs["hpi"][-1].tpl.replace("{weeks}w{days}d", "{m}").replace("{weeks} weeks {days} days", "{m}").replace("{weeks}+{days} weeks", "{m}"),
                                         [Mention(f"{ctx['weeks']}w{rng.randint(0, 6)}d" if family == "A" else f"{ctx['weeks']} weeks", (ctx["z3a"],))], specs["hpi"][-1].vars)
-        for _ in range(rng.randint(1, 3)):
-            specs["hpi"].append(Spec(_pick(rng, T["hpi_detail"][family]), [], {"dur": _pick(rng, ("3 days", "1 week", "2 weeks", "several months", "a year", "10 days")),
+        bank = T["hpi_psych" if specialty == "mental_health" else "hpi_detail"][family]
+        for tpl_d in rng.sample(bank, min(len(bank), rng.randint(2, 4))):
+            specs["hpi"].append(Spec(tpl_d, [], {"dur": _pick(rng, ("3 days", "1 week", "2 weeks", "several months", "a year", "10 days")),
                                                                                 "course": _pick(rng, ("worsening", "stable", "improving", "intermittent")), "pain": rng.randint(2, 9)}))
         for p in problems[1:]:
             if p.role in ("history", "status"):
@@ -1270,10 +1333,14 @@ class NoteGenerator:
             specs["meds"].append(Spec(_pick(rng, T["meds_intro"][family]).replace("{meds}", ", ".join(["{m}"] * len(meds))), meds))
         self._common_sections(rng, specs, family, age, sex, gold, problems, [])
         if kind not in ("telehealth", "psych") or family == "B":
-            specs["vitals"].append(self._vitals(rng, family, problems))
+            specs["vitals"].append(self._vitals(rng, family, problems, age))
             for p in problems:
                 if p.concept.extra.get("bmi") and age >= 18:
                     self._bmi(rng, p, family, specs, gold, fiscal_year_of(ctx))
+        for edu in rng.sample(T["education"][family], rng.randint(1, 2)):
+            specs["plan"].append(Spec(edu))
+        if kind in ("procedure", "asc") or any(ln for ln in specs.get("procedures", [])):
+            pass
         specs["plan"].append(Spec(_pick(rng, T["followup"][family]), [], {"fu": _pick(rng, ("2 weeks", "4-6 weeks", "3 months", "6 months", "1 year"))}))
         if kind == "psych":
             specs["exam"] = [Spec(_pick(rng, ("Appearance appropriate, speech normal rate, mood '{mood}', affect congruent, thought process linear, no SI/HI.",
@@ -1288,8 +1355,9 @@ class NoteGenerator:
         # negated review of systems: never coded
         neg = list(d["negated"][family])
         rng.shuffle(neg)
-        for term in neg[: rng.randint(1, 4)]:
+        for term in neg[: rng.randint(2, 5)]:
             specs["ros"].append(Spec(_pick(rng, T["negation"][family]), [Mention(term)]))
+        specs["ros"].append(Spec(_pick(rng, T["ros_normal"][family])))
         if rng.random() < 0.35:
             term = _pick(rng, d["ruled_out"][family])
             tpl = _pick(rng, T["ruled_out"][family])
@@ -1298,14 +1366,14 @@ class NoteGenerator:
         if rng.random() < 0.6:
             rel = _pick(rng, RELATIVES[family])
             specs["family"].append(Spec(_pick(rng, T["family"][family]), [Mention(_pick(rng, d["family"][family]))], {"rel": rel}))
-        if rng.random() < 0.5:
+        if rng.random() < 0.5 and age >= 18:
             specs["pmh"].append(Spec(_pick(rng, T["resolved"][family]), [Mention(_pick(rng, d["resolved"][family]))]))
         specs["allergies"].append(Spec(_pick(rng, T["allergies"][family])))
-        if rng.random() < 0.6:
+        if rng.random() < 0.6 and age >= 18:
             specs["social"].append(Spec(_pick(rng, T["social"][family])))
         exam = list(T["exam"][family])
         rng.shuffle(exam)
-        for s in exam[: rng.randint(2, 5)]:
+        for s in exam[: rng.randint(3, 7)]:
             specs["exam"].append(Spec(s))
         if rng.random() < 0.3 and any(g.startswith(("E11", "N18", "I1", "E78")) for g in gold_set):
             specs["results"].append(Spec(_pick(rng, T["labs_result"][family]), [], {"a1c": round(rng.uniform(5.8, 10.5), 1), "cr": round(rng.uniform(0.7, 2.4), 2),
@@ -1313,11 +1381,12 @@ class NoteGenerator:
         if rng.random() < 0.2 and any(p.role == "chronic" for p in problems):
             specs["results"].append(Spec("No evidence of {m} on today's exam." if family == "A" else "Exam not suggestive of {m}.", [Mention(_pick(rng, d["ruled_out"][family]))]))
 
-    def _vitals(self, rng: random.Random, family: str, problems: list[Problem] | None) -> Spec:
+    def _vitals(self, rng: random.Random, family: str, problems: list[Problem] | None, age: int = 40) -> Spec:
         htn = bool(problems and any(p.concept.id == "htn" for p in problems))
         sbp = rng.randint(132, 162) if htn else rng.randint(104, 136)
         return Spec(_pick(rng, T["vitals"][family]), [], {"bp": f"{sbp}/{rng.randint(62, 94)}", "hr": rng.randint(58, 104), "rr": rng.randint(12, 20),
-                                                           "temp": round(rng.uniform(97.2, 100.8), 1), "spo2": rng.randint(92, 100), "wt": rng.randint(120, 290)})
+                                                           "temp": round(rng.uniform(97.2, 100.8), 1), "spo2": rng.randint(92, 100),
+                                                           "wt": rng.randint(120, 290) if age >= 16 else max(8, int(age * 6.5 + rng.randint(7, 20)))})
 
     # ---- rendering ---------------------------------------------------------------------
     def _render(self, rng: random.Random, layout: str, specs: dict[str, list[Spec]], family: str, extra: int) -> tuple[str, dict[str, list[dict[str, Any]]], bool]:
@@ -1327,7 +1396,8 @@ class NoteGenerator:
         first = True
         for header, keys in lay["sections"]:  # type: ignore[attr-defined]
             body = [s for k in keys for s in specs.get(k, [])]
-            if k_extra := (extra and "exam" in keys):
+            has_exam = any("exam" in ks for _h, ks in lay["sections"])  # type: ignore[attr-defined]
+            if extra and ("exam" in keys or (first and not has_exam)):
                 body += [Spec(s) for s in filler[: 3 * extra]]
             if not body and header.endswith(":"):
                 continue
@@ -1342,12 +1412,15 @@ class NoteGenerator:
                     sep = " "
                 r.add(sep, misspell=False)
                 r.sentence(s)
-            _ = k_extra
         return r.text(), r.evidence, r.misspelled_mention
 
 
 def fiscal_year_of(ctx: dict[str, Any]) -> int:
     return int(ctx.get("fy", 2026))
+
+
+def is_em(code: str) -> bool:
+    return code.startswith(("992", "994"))
 
 
 def _fix_dots(code: str) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -92,6 +92,7 @@ class Knowledge:
     distractors: dict[str, dict[str, list[str]]]
     by_specialty: dict[str, list[Concept]]
     derived_by_specialty: dict[str, list[Concept]]
+    catalog_by_specialty: dict[str, list[Any]] = field(default_factory=dict)
 
 
 def _fam(d: Any) -> dict[str, tuple[str, ...]]:
@@ -121,12 +122,12 @@ def _concept(row: dict[str, Any]) -> Concept:
             else:
                 phrases = {f: (value,) for f in FAMILIES}
             variants.append(Variant(value, _codes(codes), phrases))
-    extra = {k: row[k] for k in ("bmi", "bmi_peds", "excision", "destruction", "repair", "biopsy") if k in row}
+    extra: dict[str, Any] = {k: row[k] for k in ("bmi", "bmi_peds", "excision", "destruction", "repair", "biopsy") if k in row}
     return Concept(
         id=row["id"],
         role=row.get("role", "chronic"),
         specialties=tuple(row.get("sp", [])),
-        age=tuple(row.get("age", [0, 100])),  # type: ignore[arg-type]
+        age=tuple(row.get("age", [0, 100])),
         sex=row.get("sex", ""),
         weight=float(row.get("w", 1.0)),
         names=names,
@@ -155,7 +156,7 @@ def _procedure(row: dict[str, Any]) -> Procedure:
         addon=str(row.get("addon", "")),
         valid_from=str(row.get("from", "")),
         valid_until=str(row.get("until", "")),
-        age=tuple(row.get("age", [0, 124])),  # type: ignore[arg-type]
+        age=(int(row.get("age", [0, 124])[0]), int(row.get("age", [0, 124])[1])),
         components=int(row.get("components", 1)),
         key=str(row.get("key", "")),
     )
@@ -433,4 +434,35 @@ def load_knowledge() -> Knowledge:
     for c in concepts.values():
         for sp in c.specialties:
             (der_sp if c.derived else by_sp).setdefault(sp, []).append(c)
-    return Knowledge(concepts, procedures, vaccines, cond["uncertain"], cond["distractors"], by_sp, der_sp)
+    # the project's CPT catalog: extra lay phrasings for our procedures, and further in-office
+    # services by specialty (X-rays, labs, in-office tests, splints, minor procedures)
+    catalog = load_codesets().procedures.catalog
+    for code, proc_entry in list(procedures.items()):
+        entry = catalog.get(code)
+        if entry and entry.synonyms:
+            syn = list(entry.synonyms)
+            procedures[code] = replace(proc_entry, names={
+                "A": tuple(dict.fromkeys([*proc_entry.names["A"], *syn[0::2]])),
+                "B": tuple(dict.fromkeys([*proc_entry.names["B"], *syn[1::2]])),
+            })
+    cat_sp: dict[str, list[Any]] = {}
+    for entry in catalog.values():
+        if entry.category not in CATALOG_CATEGORIES or entry.units_basis or entry.addon_primary or code_is_advanced_imaging(entry):
+            continue
+        for sp in entry.specialties or ("family_medicine",):
+            cat_sp.setdefault(sp, []).append(entry)
+    for sp in cat_sp:
+        cat_sp[sp].sort(key=lambda e: e.code)
+    return Knowledge(concepts, procedures, vaccines, cond["uncertain"], cond["distractors"], by_sp, der_sp, cat_sp)
+
+
+CATALOG_CATEGORIES = {"lab", "imaging", "cardio", "pulm", "screening", "minor_surgery", "cast_splint", "joint_injection", "obgyn", "other"}
+
+
+def code_is_advanced_imaging(entry: Any) -> bool:
+    """CT, MRI, ultrasound and nuclear studies are done at imaging facilities, not billed by the office."""
+    if entry.category != "imaging":
+        return False
+    text = " ".join(entry.synonyms).lower() + " " + entry.description.lower()
+    return not any(w in text for w in ("x-ray", "xray", "radiograph", "film")) or any(
+        w in text for w in (" ct", "mri", "ultrasound", "sonogra", "nuclear", "mammo", "dexa", "pet "))

@@ -56,6 +56,20 @@ T: Bank = {
             "Adherence to the regimen is reported as good.",
         ),
     },
+    "hpi_psych": {
+        "A": (
+            "Reports mood has been {course} over the past {dur}.",
+            "Sleep fair, appetite stable; energy {course}.",
+            "Attending work/school; stressors reviewed.",
+            "Taking medication daily without side effects.",
+            "Denies SI/HI today.",
+        ),
+        "B": (
+            "Emotional state described as {course} for roughly {dur}.",
+            "Functioning at home and work reviewed; support system intact.",
+            "Tolerating the current medication without adverse effects.",
+        ),
+    },
     "hpi_comorbid": {
         "A": (
             "Also has {m}, which is stable.",
@@ -305,6 +319,42 @@ T: Bank = {
         "A": ("Psychotherapy time: {ptime} minutes.", "Individual psychotherapy provided for {ptime} minutes."),
         "B": ("Therapy session length {ptime} min (start/stop times documented).",),
     },
+    "proc_narrative": {
+        "A": (
+            "Time-out performed confirming patient, site and procedure.",
+            "The area was prepped with chlorhexidine and draped in sterile fashion.",
+            "Local anesthesia with 1% lidocaine was obtained.",
+            "Estimated blood loss minimal.",
+            "There were no complications and the patient tolerated the procedure well.",
+            "Hemostasis achieved; sterile dressing applied.",
+            "Post-procedure instructions reviewed and given in writing.",
+        ),
+        "B": (
+            "Universal protocol completed before starting.",
+            "Skin cleansed with povidone-iodine; sterile field established.",
+            "Anesthetized locally using lidocaine with epinephrine.",
+            "Blood loss negligible; no immediate adverse events.",
+            "Patient left the procedure room in stable condition.",
+            "Aftercare handout provided; questions answered.",
+        ),
+    },
+    "education": {
+        "A": (
+            "Discussed diagnosis, treatment options and expected course; patient verbalized understanding.",
+            "Medication risks and benefits reviewed.",
+            "Return precautions reviewed in detail.",
+            "Patient education materials provided.",
+        ),
+        "B": (
+            "We talked through the working diagnosis and next steps; the patient agrees.",
+            "Shared decision-making used for the treatment choice.",
+            "Written after-visit summary given.",
+        ),
+    },
+    "ros_normal": {
+        "A": ("ROS otherwise negative except as noted in HPI.", "All other systems reviewed and negative.", "Constitutional: no fevers or chills."),
+        "B": ("Remaining systems reviewed without positive findings.", "Systems review unremarkable apart from the above."),
+    },
     "psych_content": {
         "A": ("Used CBT techniques focused on cognitive restructuring.", "Reviewed coping skills and sleep hygiene.", "Safety plan reviewed; denies SI/HI."),
         "B": ("Session focused on behavioral activation and values work.", "Processed recent stressors using supportive therapy."),
@@ -338,7 +388,7 @@ LAYOUTS: dict[str, dict[str, object]] = {
         ("Assessment/Plan:", ["assessment", "plan", "em"]),
     ]},
     "procedure_note": {"family": "A", "kinds": ("procedure", "asc"), "sections": [
-        ("PROCEDURE NOTE", ["hpi", "pmh", "meds", "allergies", "ros"]),
+        ("PROCEDURE NOTE", ["hpi", "pmh", "meds", "allergies", "ros", "vitals", "exam"]),
         ("Indication(s):", ["assessment"]),
         ("Procedure details:", ["procedures"]),
         ("Plan:", ["plan", "em"]),
@@ -378,7 +428,7 @@ LAYOUTS: dict[str, dict[str, object]] = {
     "procedure_report_b": {"family": "B", "kinds": ("procedure", "asc"), "sections": [
         ("OFFICE PROCEDURE REPORT", []),
         ("Pre-procedure diagnosis:", ["assessment"]),
-        ("Background:", ["hpi", "meds", "allergies", "ros"]),
+        ("Background:", ["hpi", "meds", "allergies", "ros", "vitals", "exam"]),
         ("Technique:", ["procedures"]),
         ("Disposition:", ["plan", "em"]),
     ]},

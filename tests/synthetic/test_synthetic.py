@@ -175,3 +175,29 @@ def test_cli_synthesize(tmp_path: Path) -> None:
     (tmp_path / "afile").write_text("x")
     bad2 = runner.invoke(app, ["data", "synthesize", "--n", "3", "--out", str(tmp_path / "afile")])
     assert bad2.exit_code != 0
+
+
+def test_pointers_satisfy_medical_necessity_table(notes: list[dict[str, Any]]) -> None:
+    from pipelines.synthetic.necessity import load_rules, supported
+
+    if not load_rules():
+        pytest.skip("validator/rules/medical_necessity.csv not present")
+    for note in notes:
+        for ln in note["cpt_lines"]:
+            assert all(supported(ln["code"], d) for d in ln["dx"]), (note["id"], ln)
+
+
+def test_guideline_combination_codes(notes: list[dict[str, Any]]) -> None:
+    for note in notes:
+        codes = note["icd10cm"]
+        has_ckd = any(c.startswith("N18") for c in codes)
+        # hypertension with CKD is coded I12/I13, never I10 (presumed causal link)
+        assert not (has_ckd and "I10" in codes), note["id"]
+        # type 2 diabetes with CKD takes E11.22, never E11.9
+        assert not (has_ckd and "E11.9" in codes), note["id"]
+        if "E11.22" in codes:
+            assert has_ckd, note["id"]
+        # external-cause and manifestation codes never first-listed; Z3A only with a pregnancy code
+        assert not codes[0].startswith(("V", "W", "X", "Y", "Z3A")), note["id"]
+        if any(c.startswith("Z3A") for c in codes):
+            assert any(c.startswith(("O", "Z34")) for c in codes), note["id"]
