@@ -219,9 +219,28 @@ def parse_records(records: Iterable[dict[str, Any]], source: str) -> dict[str, N
     return preds
 
 
-def training_codes_from_gold(path: str | Path) -> dict[str, set[str]]:
-    notes = read_gold(path)
-    return {s: {c for n in notes for c in n.codes(s)} for s in SYSTEMS if any(s in n.systems for n in notes)}
+def training_codes_from_gold(paths: str | Path | Sequence[str | Path]) -> dict[str, set[str]]:
+    """Codes per system in one or more training gold files (any gold layout)."""
+    items = [paths] if isinstance(paths, str | Path) else list(paths)
+    out: dict[str, set[str]] = {}
+    for path in items:
+        notes = read_gold(path)
+        for s in SYSTEMS:
+            if any(s in n.systems for n in notes):
+                out.setdefault(s, set()).update(c for n in notes for c in n.codes(s))
+    return out
+
+
+def training_codes_of(suggester: Any) -> dict[str, set[str]] | None:
+    """Codes the model saw in training: `suggester.training_codes` ({system: codes}) if it has
+    one, else the keys of its per-system code priors (`suggester.priors`), else None."""
+    for attr in ("training_codes", "priors"):
+        val = getattr(suggester, attr, None)
+        if isinstance(val, Mapping) and val and all(isinstance(v, Collection) for v in val.values()):
+            codes = {str(k): {str(c) for c in v} for k, v in val.items() if k in SYSTEMS}
+            if any(codes.values()):
+                return codes
+    return None
 
 
 # ---- MLflow -----------------------------------------------------------------------------------
@@ -294,6 +313,13 @@ def log_to_mlflow(metrics: Mapping[str, Any], out_dir: Path, redacted_report: Ca
 
 
 # ---- the pipeline -----------------------------------------------------------------------------
+def _training_source(training_gold: Any, training_codes: Any) -> str | None:
+    if training_gold:
+        items = [training_gold] if isinstance(training_gold, str | Path) else list(training_gold)
+        return ", ".join(Path(x).name for x in items)
+    return "model" if training_codes else None
+
+
 def _most_common(values: Iterable[str | None]) -> str | None:
     c = Counter(v for v in values if v)
     return c.most_common(1)[0][0] if c else None
@@ -307,7 +333,7 @@ def run_benchmark(
     predictions: str | Path | None = None,
     model_uri: str | None = None,
     match: MatchMode = "strict",
-    training_gold: str | Path | None = None,
+    training_gold: str | Path | Sequence[str | Path] | None = None,
     training_codes: Mapping[str, Collection[str]] | None = None,
     n_boot: int = 1000,
     seed: int = 0,
@@ -356,8 +382,8 @@ def run_benchmark(
                 training_codes = training_codes_from_gold(training_gold)
             except (GoldFormatError, OSError) as exc:
                 raise BenchmarkError(f"training gold: {exc}") from None
-        elif suggester is not None and getattr(suggester, "training_codes", None):
-            training_codes = suggester.training_codes  # type: ignore[attr-defined]
+        elif suggester is not None:
+            training_codes = training_codes_of(suggester)
 
     ev = evaluate(notes, preds, match=match, training_codes=training_codes, n_boot=n_boot, seed=seed)
 
@@ -382,9 +408,7 @@ def run_benchmark(
         "n_failed_suggestions": failed,
         "match": match,
         "bootstrap": {"n": n_boot, "seed": seed},
-        "training_codes": (
-            str(Path(training_gold).name) if training_gold else ("model" if training_codes else None)
-        ),
+        "training_codes": _training_source(training_gold, training_codes),
         "created_at": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "limit": limit,
     }

@@ -328,3 +328,12 @@ def test_cli_errors_are_one_line(gold: Path, tmp_path: Path, monkeypatch: pytest
     assert r.exit_code != 0 and "not both" in r.stderr
     r = runner.invoke(app, ["benchmark", "compare", str(tmp_path), str(tmp_path / "nope")])
     assert r.exit_code != 0 and r.stderr.startswith("error: ") and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_training_codes_from_the_model(gold: Path, tmp_path: Path) -> None:
+    fake = FakeSuggester()
+    fake.priors = {"icd10cm": {"I10": 1.0, "E11.65": 0.5}, "cpt": {"99213": 1.0}}  # type: ignore[attr-defined]
+    m = _run(gold, tmp_path / "o", suggester=fake).metrics
+    assert m["meta"]["training_codes"] == "model"
+    assert m["icd10cm"]["unseen"]["unseen"]["n_gold"] == 3
+    assert m["cpt"]["unseen"]["unseen"]["n_gold"] == 2  # 99214 and 71046
