@@ -18,17 +18,23 @@ from sklearn.pipeline import FeatureUnion
 class TfidfMultiLabel(ClassifierMixin, BaseEstimator):
     """fit(texts, label_sets) / predict_proba(texts) -> (n, n_labels) / top_k(text, k).
 
-    Labels seen fewer than `min_count` times in training are left to the other candidate
-    generators. Deterministic (liblinear, fixed random_state).
+    `solver="ridge"` (default): one multi-output ridge regression solved in its dual form,
+    (K + alpha I)^-1 Y with K = X X^T, so every label is fitted by a single n_docs x n_docs
+    solve; scores are x X^T A, clipped to [0, 1]. `solver="logistic"`: one liblinear logistic
+    regression per label, pruned to the `max_weights` strongest weights. Labels seen fewer than
+    `min_count` times are left to the other candidate generators. Deterministic.
     """
 
-    def __init__(self, min_count: int = 2, C: float = 4.0, max_features: int = 40000, char_ngrams: bool = True,
-                 max_weights: int = 3000, random_state: int = 0) -> None:
+    def __init__(self, min_count: int = 2, alpha: float = 1.0, C: float = 4.0, max_features: int = 40000,
+                 char_ngrams: bool = True, solver: str = "ridge", max_weights: int = 3000,
+                 random_state: int = 0) -> None:
         self.min_count = min_count
-        self.max_weights = max_weights
+        self.alpha = alpha
         self.C = C
         self.max_features = max_features
         self.char_ngrams = char_ngrams
+        self.solver = solver
+        self.max_weights = max_weights
         self.random_state = random_state
 
     def _vectorizer(self) -> FeatureUnion:
@@ -49,50 +55,65 @@ class TfidfMultiLabel(ClassifierMixin, BaseEstimator):
             raise ValueError("X and y must have the same length")
         if not texts:
             raise ValueError("TfidfMultiLabel needs at least one training document")
+        if self.solver not in ("ridge", "logistic"):
+            raise ValueError(f"unknown solver {self.solver!r} (expected 'ridge' or 'logistic')")
         counts = Counter(c for ls in labels for c in ls)
         self.classes_ = np.array(sorted(c for c, n in counts.items() if n >= self.min_count and n < len(texts)))
         self.vectorizer_ = self._vectorizer().fit(texts)
-        Xm = self.vectorizer_.transform(texts).tocsr()
+        Xm = self.vectorizer_.transform(texts).tocsr().astype(np.float32)
+        index = {c: j for j, c in enumerate(self.classes_)}
+        Y = np.zeros((len(texts), len(self.classes_)), dtype=np.float64)
+        for i, ls in enumerate(labels):
+            for c in ls:
+                j = index.get(c)
+                if j is not None:
+                    Y[i, j] = 1.0
+        self.n_features_in_ = 1
+        if self.solver == "ridge":
+            self.train_XT_ = Xm.T.tocsr()
+            K = (Xm @ Xm.T).toarray().astype(np.float64)
+            mean = Y.mean(axis=0)
+            A = np.linalg.solve(K + self.alpha * np.eye(len(texts)), Y - mean)
+            self.dual_coef_ = A.astype(np.float32)
+            self.intercept_ = mean.astype(np.float32)
+            return self
         n_feat = Xm.shape[1]
         rows: list[np.ndarray] = []
         cols: list[np.ndarray] = []
         vals: list[np.ndarray] = []
         b = np.zeros(len(self.classes_), dtype=np.float32)
-        index = {c: j for j, c in enumerate(self.classes_)}
-        Y = np.zeros((len(texts), len(self.classes_)), dtype=np.int8)
-        for i, ls in enumerate(labels):
-            for c in ls:
-                j = index.get(c)
-                if j is not None:
-                    Y[i, j] = 1
         for j in range(len(self.classes_)):
-            clf = LogisticRegression(C=self.C, solver="liblinear", class_weight=None,
-                                     random_state=self.random_state, max_iter=200)
-            clf.fit(Xm, Y[:, j])
+            clf = LogisticRegression(C=self.C, solver="liblinear", random_state=self.random_state, max_iter=200)
+            clf.fit(Xm, Y[:, j].astype(int))
             w = clf.coef_[0].astype(np.float32)
-            # keep the strongest weights only: a sparse (features x labels) matrix, small and fast
             keep = np.flatnonzero(w) if np.count_nonzero(w) <= self.max_weights else \
                 np.argpartition(-np.abs(w), self.max_weights - 1)[: self.max_weights]
             rows.append(keep)
             cols.append(np.full(len(keep), j))
             vals.append(w[keep])
             b[j] = clf.intercept_[0]
-        if rows:
-            self.coef_ = sp.csc_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
-                                       shape=(n_feat, len(self.classes_)), dtype=np.float32)
-        else:
-            self.coef_ = sp.csc_matrix((n_feat, 0), dtype=np.float32)
+        shape = (n_feat, len(self.classes_))
+        self.coef_ = (sp.csc_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=shape,
+                                    dtype=np.float32) if rows else sp.csc_matrix(shape, dtype=np.float32))
         self.intercept_ = b
-        self.n_features_in_ = 1
         return self
 
+    def _transform(self, X: Sequence[str]) -> sp.csr_matrix:
+        texts = list(X)
+        parts = [v.transform(texts) for _, v in self.vectorizer_.transformer_list]
+        return sp.hstack(parts, format="csr", dtype=np.float32)
+
     def decision_function(self, X: Sequence[str]) -> np.ndarray:
-        Xm = self.vectorizer_.transform(list(X))
-        z = (Xm @ self.coef_).toarray()
-        return np.asarray(z) + self.intercept_
+        Xm = self._transform(X)
+        if self.solver == "ridge":
+            k = (Xm @ self.train_XT_).toarray()
+            return np.asarray(k @ self.dual_coef_) + self.intercept_
+        return np.asarray((Xm @ self.coef_).toarray()) + self.intercept_
 
     def predict_proba(self, X: Sequence[str]) -> np.ndarray:
         z = self.decision_function(X)
+        if self.solver == "ridge":
+            return np.clip(z, 0.0, 1.0)
         return 1.0 / (1.0 + np.exp(-z))
 
     def predict(self, X: Sequence[str]) -> list[list[str]]:

@@ -49,6 +49,8 @@ def test_ranker_fit_returns_self_learns_and_is_deterministic() -> None:
     assert (r.predict(X) == y).mean() > 0.8
     p2 = CandidateRanker(max_iter=50).fit(X, y).predict_proba(X)
     assert np.array_equal(p, p2)
+    # the compiled tree walk agrees with scikit-learn's own predictor
+    assert np.allclose(p[:, 1], r.model_.predict_proba(X)[:, 1], atol=1e-9)
     with pytest.raises(ValueError):
         r.decision_scores(X[:, :3])
     with pytest.raises(ValueError):
@@ -113,18 +115,22 @@ def test_term_index() -> None:
         TermIndex().fit(["a"], ["I10", "I11"])
 
 
-def test_supervised_multilabel() -> None:
+@pytest.mark.parametrize("solver", ["ridge", "logistic"])
+def test_supervised_multilabel(solver: str) -> None:
     texts = ["hypertension follow up blood pressure"] * 4 + ["diabetes a1c metformin"] * 4 + ["cough cold"] * 2
     labels = [["icd10cm:I10"]] * 4 + [["icd10cm:E11.9", "cpt:83036"]] * 4 + [["icd10cm:R05.9"]] * 2
-    m = TfidfMultiLabel(char_ngrams=False, min_count=2).fit(texts, labels)
+    m = TfidfMultiLabel(char_ngrams=False, min_count=2, solver=solver).fit(texts, labels)
     assert set(m.classes_) == {"icd10cm:I10", "icd10cm:E11.9", "cpt:83036", "icd10cm:R05.9"}
     top = m.top_k("patient on metformin, a1c rising", 2)
     assert {c for c, _ in top} == {"icd10cm:E11.9", "cpt:83036"}
     p = m.predict_proba(["blood pressure check"])
     assert p.shape == (1, 4)
     assert m.classes_[int(np.argmax(p[0]))] == "icd10cm:I10"
+    assert np.all((p >= 0) & (p <= 1))
     with pytest.raises(ValueError):
         TfidfMultiLabel().fit([], [])
+    with pytest.raises(ValueError):
+        TfidfMultiLabel(solver="svm").fit(texts, labels)
 
 
 @pytest.mark.parametrize(("minutes", "new", "level"), [(9, False, None), (10, False, 0), (20, False, 1), (29, False, 1),
