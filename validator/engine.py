@@ -36,6 +36,7 @@ from pydantic import ValidationError
 
 from codesets import CodeFormatError, DateOfServiceError, fiscal_year, load_codesets
 from codesets.fiscal import fy_end
+from codesets.icd10cm import TabularNote
 from codesets.lookup import CodeSets
 from codesets.normalize import dotted, icd_key, proc_key
 from validator.necessity import ANY, NONE
@@ -100,22 +101,18 @@ class _Ctx:
     ) -> None:
         v = self.rs.rule(rule).variant(variant)
         values = {k: ("" if val is None else val) for k, val in fields.items()}
+        # a template placeholder the call does not fill raises KeyError (a bug, caught by the tests)
         self.findings.append(
             Finding(
                 rule=rule,
                 severity=v.severity,  # type: ignore[arg-type]
                 codes=codes,
                 line=line,
-                message=v.message.format_map(_Safe(values)),
-                fix=v.fix.format_map(_Safe(values)),
+                message=v.message.format_map(values),
+                fix=v.fix.format_map(values),
                 policy=policy or v.policy,
             )
         )
-
-
-class _Safe(dict):  # type: ignore[type-arg]
-    def __missing__(self, key: str) -> str:
-        return ""
 
 
 def _join(items: list[str], limit: int = 8) -> str:
@@ -170,18 +167,34 @@ def _cs_id(cs: CodeSets) -> int:
 
 
 @lru_cache(maxsize=65536)
-def _excludes1(cs_id: int, a: str, b: str) -> tuple[str, str, str] | None:
-    """(excluder, excluded, note text) for an Excludes1 pair of dotless keys, a < b."""
-    note = _CS[cs_id].icd.excludes1_conflict(a, b)
-    if note is None:
-        return None
-    hosts = {note.host}
+def _excl_notes(cs_id: int, key: str) -> tuple[TabularNote, ...]:
+    """Excludes1 notes that apply to a dotless key: its own, its ancestors', its block's and
+    chapter's (walks the block/chapter structure with a cycle guard)."""
     icd = _CS[cs_id].icd
-    a_hosts = {a, *icd.ancestors(a), *icd.containers(a)}
-    excluder, excluded = (a, b) if hosts & a_hosts and note.matches(b) else (b, a)
-    if _note_exception(cs_id, note.text, excluded):
-        return None
-    return excluder, excluded, note.text
+    hosts = [key, *icd.ancestors(key)]
+    structure = icd._structure
+    seen: set[str] = set()
+    item = structure.get(key[:3])
+    parent = item[1] if item else ""
+    while parent and parent not in seen:
+        seen.add(parent)
+        hosts.append(parent)
+        node = structure.get(parent)
+        parent = node[1] if node else ""
+    notes = icd._notes
+    return tuple(n for h in hosts for n in notes.get(h, ()) if n.note_type == "excludes1")
+
+
+@lru_cache(maxsize=65536)
+def _excludes1(cs_id: int, a: str, b: str) -> tuple[str, str, str] | None:
+    """(excluder, excluded, note text) for an Excludes1 pair of dotless keys (checked both ways)."""
+    for x, y in ((a, b), (b, a)):
+        if y.startswith(x) or x.startswith(y):
+            continue
+        for note in _excl_notes(cs_id, x):
+            if note.matches(y) and not _note_exception(cs_id, note.text, y):
+                return x, y, note.text
+    return None
 
 
 _EXCEPT = re.compile(r"\bexcept\s+([a-z][a-z ,-]*?)\s*\(", re.IGNORECASE)
@@ -205,8 +218,10 @@ def _note_exception(cs_id: int, text: str, excluded: str) -> bool:
 def _rank_dx(
     rs: Ruleset, cs: CodeSets, code: str, keys: list[str], first: str | None
 ) -> list[tuple[str, int]]:
-    """Diagnoses (dotless keys) that support `code`, best first: the first-listed diagnosis,
-    then by match strength and code length (most specific first), then by code."""
+    """Diagnoses (dotless keys) that support `code`, best first: the first-listed diagnosis;
+    then conditions before Z (status/encounter) codes and external causes last; then the most
+    specific (longest) code, the most specific table match, and the code itself as tie-break
+    (so the order of non-first-listed diagnoses on the claim does not matter)."""
     table = rs.necessity
     covered = table.covers(code)
     icd = cs.icd
@@ -218,7 +233,8 @@ def _rank_dx(
         if strength == NONE:
             continue
         external = icd.mce(k).external_cause
-        out.append(((0 if k == first else 1, int(external), -strength, -len(k)), k, strength))
+        rank = (0 if k == first else 1, int(external), int(k.startswith("Z")), -len(k), -strength)
+        out.append((rank, k, strength))
     out.sort(key=lambda t: (t[0], t[1]))
     return [(k, s) for _, k, s in out]
 
@@ -350,7 +366,8 @@ def validate(
         if status == "valid":
             valid_dx.add(k)
         elif status == "header":
-            ctx.emit("non_billable_code", codes=[d], fy=f"FY{ctx.fy}", children=_join(list(kids)), n_children=len(kids))
+            ctx.emit("non_billable_code", codes=[d], code=d, fy=f"FY{ctx.fy}", children=_join(list(kids), 12),
+                     n_children=len(kids))
         elif status == "deleted":
             ctx.emit("deleted_code", codes=[d], code=d, system="ICD-10-CM", dos=dos_text, detail=detail,
                      deleted_fy=f"FY{deleted_fy}", terminated="")
@@ -446,7 +463,7 @@ def validate(
                 policy_name = "; ".join(dict.fromkeys(r.policy or r.rule_id for r in rows))
                 payer = " (payer-specific policy)" if all(r.payer_specific for r in rows) else ""
                 examples = ", ".join(dict.fromkeys(e for r in rows for e in r.example_supported))
-                dx_list = pointed if pointed else [k for k in keys if k in icd.codes]
+                dx_list = pointed if pointed else sorted({k for k in keys if k in icd.codes})
                 variant = None if pointed else "none_on_claim"
                 ctx.emit("dx_not_supporting_procedure", codes=[code, *(dotted(k) for k in dx_list)], line=n,
                          code=code, dx=", ".join(dotted(k) for k in dx_list) or "none", policy_name=policy_name,
