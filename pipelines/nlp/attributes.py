@@ -6,9 +6,11 @@ from __future__ import annotations
 import bisect
 import re
 
+from pipelines.nlp.normalize import lower_same_length
 from pipelines.nlp.types import EncounterFacts, Mention
 
-_I = re.IGNORECASE
+# patterns are written in lower case and run on lower-cased text (much faster than IGNORECASE)
+_I = 0
 _LATERALITY = [
     ("bilateral", re.compile(r"\b(?:bilateral(?:ly)?|b/l|both (?:sides|knees|hips|ears|eyes|feet|hands|legs|arms|shoulders|ankles|wrists|elbows|breasts|lungs))\b", _I)),
     ("left", re.compile(r"\b(?:left|lt|l)\b(?![-/]?(?:sided )?(?:shift|ventric|atri|main|ankle-brachial))|\bleft-sided\b", _I)),
@@ -26,7 +28,7 @@ _SEVERITY = re.compile(
 )
 _STAGE = re.compile(r"\b(?:stage|grade|class|ckd|gold)\s*([0-5]|i{1,3}|iv|v)([ab])?\b", _I)
 _ROMAN = {"i": "1", "ii": "2", "iii": "3", "iv": "4", "v": "5"}
-_TYPE = re.compile(r"\btype\s*(1|2|i{1,2}|one|two)\b|\b[tT]([12])\s?DM\b|\bDM\s?([12]|i{1,2})\b|\b(NIDDM|IDDM)\b", _I)
+_TYPE = re.compile(r"\btype\s*(1|2|i{1,2}|one|two)\b|\bt([12])\s?dm\b|\bdm\s?([12]|i{1,2})\b|\b(niddm|iddm)\b", _I)
 _EPISODE = [
     ("sequela", re.compile(r"\b(?:sequela[e]?|late effect|residual (?:from|of))\b", _I)),
     ("subsequent", re.compile(r"\b(?:subsequent (?:encounter|visit|care)|follow[- ]up (?:for|of) (?:the )?(?:fracture|injury)|routine healing|healing well|cast check|recheck of (?:the )?(?:fracture|injury|wound))\b", _I)),
@@ -68,27 +70,15 @@ _SCANS: list[tuple[str, re.Pattern[str], object]] = [
     ("body_site", _BODY, lambda m: m.group(1).lower()),
     ("control", _CONTROL, lambda m: m.group(1).lower().replace(" ", "_").replace("-", "_")),
 ]
-# one pass over the lower-cased note finds every attribute cue; the owning pattern is re-run
-# at that position to read its groups
-_COMBINED = re.compile("|".join(f"(?P<g{i}>{p.pattern})" for i, (_k, p, _v) in enumerate(_SCANS)), _I)
-
-
 class AttributeScanner:
     """Runs every attribute pattern once over the note; mentions then query their window."""
 
     def __init__(self, text: str) -> None:
         self.text = text
-        hits: dict[str, list[tuple[int, int, str]]] = {name: [] for name, _p, _v in _SCANS}
-        for m in _COMBINED.finditer(text):
-            name = m.lastgroup
-            if name is None:
-                continue
-            i = int(name[1:])
-            key, pat, value = _SCANS[i]
-            mm = pat.match(text, m.start())
-            if mm is None:
-                continue
-            hits[key].append((mm.start(), mm.end(), value(mm) if callable(value) else str(value)))
+        low = lower_same_length(text)
+        hits: dict[str, list[tuple[int, int, str]]] = {}
+        for key, pat, value in _SCANS:
+            hits[key] = [(m.start(), m.end(), value(m) if callable(value) else str(value)) for m in pat.finditer(low)]
         self.hits = hits
         self.starts = {k: [h[0] for h in v] for k, v in hits.items()}
 
@@ -196,6 +186,7 @@ _DATA_SECTIONS = frozenset({"labs", "imaging", "orders", "plan", "assessment_pla
 
 def encounter_facts(text: str, mentions: list[Mention], sections: list[str]) -> EncounterFacts:
     f = EncounterFacts()
+    text = lower_same_length(text)
     for pat in _TIME:
         m = pat.search(text)
         if m:
@@ -250,7 +241,7 @@ def encounter_facts(text: str, mentions: list[Mention], sections: list[str]) -> 
     rx = False
     for m in meds:
         window = text[max(0, m.start - 50) : m.end + 50]
-        if _RX_MGMT.search(window) and not _OTC.search(m.text):
+        if _RX_MGMT.search(window) and not _OTC.search(m.text.lower()):
             rx = True
             break
     if re.search(r"\bprescription drug management\b", text, _I):

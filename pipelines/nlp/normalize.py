@@ -34,6 +34,14 @@ _KEEP_S = frozenset(
 )
 
 
+def lower_same_length(text: str) -> str:
+    """Lower-cased text with the same offsets (a few code points change length when lowered)."""
+    low = text.lower()
+    if len(low) != len(text):
+        low = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
+    return low
+
+
 def stem(tok: str) -> str:
     """Light, deterministic inflection folding (plural -> singular); no over-stemming."""
     if len(tok) <= 3 or tok in _KEEP_S or tok.endswith(("itis", "osis", "ysis", "asis", "esis", "us", "ss")):

@@ -11,6 +11,7 @@ import re._parser as _sre_parser  # the stdlib regex parser: expands cue pattern
 from dataclasses import dataclass
 
 from pipelines.nlp.lexicon import read_rule_file
+from pipelines.nlp.normalize import lower_same_length
 from pipelines.nlp.types import ASSERTIONS, SECTIONS, Section
 
 _SECTION_KEYS = {"id", "section", "headers"}
@@ -282,8 +283,6 @@ class ContextRules:
             self.rules.append(
                 (pat, rule["id"], rule["category"], rule["direction"], int(rule.get("max_words", self.default_max_words)))
             )
-        words = sorted((w for w in raw_phrases if w[0].isalnum()), key=len, reverse=True)
-        puncts = sorted(w for w in raw_phrases if not w[0].isalnum())
         # per first word: one regex, alternatives longest first (then rule order), + phrase -> rule
         for first, items in raw_phrases.items():
             items.sort(key=lambda x: (-len(x[0]), x[1]))
@@ -292,17 +291,14 @@ class ContextRules:
                 order_of.setdefault(ph, order)
             alt = "|".join(re.escape(ph) + ("(?![a-z0-9])" if ph[-1].isalnum() else "") for ph in order_of)
             self.phrases[first] = (re.compile(f"(?:{alt})"), order_of)
-        alts = [rf"(?<![a-z0-9])(?:{'|'.join(map(re.escape, words))})(?![a-z0-9])"] if words else []
-        alts.extend(re.escape(p) for p in puncts)
-        # candidate first words only: the scan runs in C, Python looks at a few dozen positions
-        self._first_re = re.compile("|".join(alts) or r"(?!x)x")
+
 
     def cues(self, text: str) -> list[Cue]:
         """All cues in the text, overlaps resolved (longest first, then rule order)."""
         found: list[tuple[int, int, int, int]] = []  # -length, order, start, end
-        low = text.lower()
+        low = lower_same_length(text)
         phrases = self.phrases
-        for w in self._first_re.finditer(low):
+        for w in _FIRST.finditer(low):  # whole alphanumeric runs: "no" is never found inside "know"
             matcher = phrases.get(w.group())
             if matcher is None:
                 continue
@@ -315,12 +311,12 @@ class ContextRules:
                 if m.end() > m.start():
                     found.append((m.start() - m.end(), order, m.start(), m.end()))
         found.sort()
-        taken: list[tuple[int, int]] = []
+        covered = bytearray(len(text) + 1)
         out: list[Cue] = []
         for _neg_len, order, s, e in found:
-            if any(s < te and ts < e for ts, te in taken):
+            if any(covered[s:e]):
                 continue
-            taken.append((s, e))
+            covered[s:e] = b"\x01" * (e - s)
             _, rid, cat, direction, mw = self.rules[order]
             out.append(Cue(s, e, rid, cat, direction, mw))
         out.sort(key=lambda c: c.start)
