@@ -223,3 +223,26 @@ def test_load_errors(tmp_path: Path) -> None:
 def test_config_from_dict_ignores_unknown_keys() -> None:
     cfg = SuggestConfig.from_any({"dense_scope": "off", "nonsense": 1})
     assert cfg.dense_scope == "off"
+
+
+def test_cli_suggest_errors(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from serving.cli import build_app
+
+    runner = CliRunner()
+    app = build_app()
+    r = runner.invoke(app, ["suggest", str(tmp_path / "nope.txt")])
+    assert r.exit_code == 2 and "note file not found" in r.output
+    empty = tmp_path / "empty.txt"
+    empty.write_text("  \n")
+    r = runner.invoke(app, ["suggest", str(empty)])
+    assert r.exit_code == 2 and "empty" in r.output
+    note = tmp_path / "note.txt"
+    note.write_text("Assessment: hypertension.")
+    r = runner.invoke(app, ["suggest", str(note), "--format", "xml"])
+    assert r.exit_code == 2 and "unknown format" in r.output
+    r = runner.invoke(app, ["suggest", str(note), "--sex", "Q"])
+    assert r.exit_code == 2 and "patient.sex" in r.output
+    r = runner.invoke(app, ["suggest", str(note), "--model", str(tmp_path / "no-model")])
+    assert r.exit_code == 2 and "no Suggester artifact" in r.output
