@@ -106,7 +106,12 @@ def leakage(notes: Iterable[dict[str, Any]], k: int = 4) -> dict[str, float | in
             test_notes.append(note)
             test_codes.update(note.get("icd10cm", []))
             test_codes.update(note.get("cpt", []))
+    occ = occ_in_train = 0
     for note in test_notes:
+        toks = _TOKEN.findall(note["text"].lower())
+        for i in range(len(toks) - k + 1):
+            occ += 1
+            occ_in_train += hash(" ".join(toks[i : i + k])) in train_grams
         for c in [*note.get("icd10cm", []), *note.get("cpt", [])]:
             test_code_occ += 1
             test_code_occ_unseen += c not in train_codes
@@ -115,6 +120,7 @@ def leakage(notes: Iterable[dict[str, Any]], k: int = 4) -> dict[str, float | in
         "ngram": k,
         "test_distinct_ngrams": len(test_grams),
         "test_ngrams_in_train": round(shared / len(test_grams), 4) if test_grams else 0.0,
+        "test_ngram_occurrences_in_train": round(occ_in_train / occ, 4) if occ else 0.0,
         "test_distinct_codes": len(test_codes),
         "test_codes_unseen_in_train": round(len(test_codes - train_codes) / len(test_codes), 4) if test_codes else 0.0,
         "test_code_occurrences_unseen_in_train": round(test_code_occ_unseen / test_code_occ, 4) if test_code_occ else 0.0,
