@@ -1,7 +1,7 @@
 """Compare two benchmark folders (each holding metrics.json, predictions.jsonl and gold.jsonl).
 
 Both runs are re-scored on the notes they share, with the matching rule of run A. Headline
-metrics get 95% percentile bootstrap CIs; the difference B - A gets a paired bootstrap CI (the
+metrics get 95% bootstrap CIs (bias-shifted percentile, see metrics.bootstrap_ci); the difference B - A gets a paired bootstrap CI (the
 same resampled notes for both runs). Per code, a *win* for A is a note where A's decision on
 that code (suggested or not) agrees with the gold and B's does not; a loss is the reverse.
 """
@@ -17,7 +17,7 @@ import numpy as np
 
 from evaluation.evaluate import build_accumulators
 from evaluation.gold import GoldFormatError, GoldNote, read_jsonl
-from evaluation.metrics import HEADLINE
+from evaluation.metrics import HEADLINE, bootstrap_ci, bootstrap_weights
 from evaluation.predictions import NotePrediction, read_predictions
 
 
@@ -63,8 +63,7 @@ def compare_dirs(
     acc_a = build_accumulators(common, pred_a, match=match)
     acc_b = build_accumulators(common, pred_b, match=match)
     n = len(common)
-    rng = np.random.default_rng(seed)
-    weights = rng.multinomial(n, np.full(n, 1.0 / n), size=n_boot).astype(np.float64) if n_boot > 0 else None
+    weights = bootstrap_weights(n, n_boot, seed) if n_boot > 0 else None
     systems: dict[str, Any] = {}
     for system, a in acc_a.items():
         b = acc_b[system]
@@ -78,10 +77,11 @@ def compare_dirs(
         for key in HEADLINE:
             row: dict[str, Any] = {"metric": key, "a": ca[key], "b": cb[key], "delta": cb[key] - ca[key]}
             if weights is not None:
-                row["a_ci"] = [float(np.percentile(sa[key], 2.5)), float(np.percentile(sa[key], 97.5))]
-                row["b_ci"] = [float(np.percentile(sb[key], 2.5)), float(np.percentile(sb[key], 97.5))]
+                row["a_ci"] = bootstrap_ci(sa[key], ca[key])
+                row["b_ci"] = bootstrap_ci(sb[key], cb[key])
                 d = sb[key] - sa[key]
-                row["delta_ci"] = [float(np.percentile(d, 2.5)), float(np.percentile(d, 97.5))]
+                bias = float(np.mean(d)) - row["delta"]
+                row["delta_ci"] = [float(np.percentile(d, 2.5)) - bias, float(np.percentile(d, 97.5)) - bias]
                 row["p_b_better"] = float(np.mean(d > 0))
             rows.append(row)
         systems[system] = {"n_docs": len(a), "metrics": rows, **wins_losses(a.records, b.records, top)}
