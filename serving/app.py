@@ -75,6 +75,7 @@ def create_app(settings: Settings | None = None, *, loader: Loader | None = None
         try:
             yield
         finally:
+            provider.stop()
             svc.close()
             log.info("stopped")
 

@@ -51,7 +51,7 @@ class Service:
         if self._writer is None:
             with self._store_lock:
                 if self._writer is None:
-                    self._writer = GroupCommitter(store)
+                    self._writer = GroupCommitter(store, on_batch=self.metrics.feedback_batch.observe)
         return self._writer
 
     def codeset_version(self) -> str | None:

@@ -303,8 +303,10 @@ class GroupCommitter:
     If a batch fails, its reviews are retried one by one so only the bad one reports an error.
     """
 
-    def __init__(self, store: FeedbackStore, max_batch: int = 256, timeout_s: float = 60.0) -> None:
+    def __init__(self, store: FeedbackStore, max_batch: int = 256, timeout_s: float = 60.0,
+                 on_batch: Callable[[int], None] | None = None) -> None:
         self.store = store
+        self.on_batch = on_batch
         self.max_batch = max_batch
         self.timeout_s = timeout_s
         self._q: queue.Queue[tuple[FeedbackRequest, Future[tuple[str, int]]] | None] = queue.Queue()
@@ -358,6 +360,8 @@ class GroupCommitter:
             return
         self.batches += 1
         self.written += len(batch)
+        if self.on_batch is not None:
+            self.on_batch(len(batch))
         for (_, fut), res in zip(batch, results, strict=True):
             fut.set_result(res)
 

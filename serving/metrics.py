@@ -43,6 +43,10 @@ class Metrics:
         self.feedback_items = Counter(
             "medcode_feedback_items", "Stored reviewer verdicts", ["system", "verdict"], registry=r,
         )
+        self.feedback_batch = Histogram(
+            "medcode_feedback_commit_batch_size", "Reviews committed per transaction (group commit)",
+            buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256), registry=r,
+        )
         self.model_info.info({"version": "", "source": "loading", "uri": ""})
         self.model_ready.set(0)
 

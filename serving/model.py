@@ -101,6 +101,8 @@ class ModelProvider:
         self._lock = threading.Lock()
         self._state = ModelState(source="loading", reason="model loading has not finished")
         self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._retry_thread: threading.Thread | None = None
 
     @property
     def state(self) -> ModelState:
@@ -120,6 +122,35 @@ class ModelProvider:
             return
         self._thread = threading.Thread(target=self._load_quietly, name="medcode-model-load", daemon=True)
         self._thread.start()
+
+    def stop(self) -> None:
+        """Stop the registry retry loop (app shutdown)."""
+        self._stop.set()
+
+    def _maybe_retry_registry(self, state: ModelState) -> None:
+        """Serving a fallback for a registry URI: keep trying the registry in the background."""
+        uri = self.settings.model_uri
+        if (state.source not in ("local_cache", "default_build") or not uri.startswith("models:/")
+                or self.settings.registry_retry_s <= 0 or self._retry_thread is not None):
+            return
+        self._retry_thread = threading.Thread(target=self._retry_loop, args=(uri,), name="medcode-registry-retry",
+                                              daemon=True)
+        self._retry_thread.start()
+
+    def _retry_loop(self, uri: str) -> None:
+        while not self._stop.wait(self.settings.registry_retry_s):
+            try:
+                sugg = self.loader(uri)
+            except Exception as exc:
+                log.info("registry still unavailable", extra={"uri": uri, "error": _describe(exc)})
+                continue
+            previous = self.state
+            self.set_state(ModelState("registry", sugg, uri, str(sugg.model_version),
+                                      f"registry back; replaced the {previous.source} model {previous.version}", _now()))
+            self._save_cache(uri, sugg)
+            log.info("model state", extra={"source": "registry", "model_version": str(sugg.model_version),
+                                           "uri": uri, "reason": "registry back"})
+            return
 
     def wait(self, timeout: float | None = None) -> ModelState:
         if self._thread is not None:
@@ -198,6 +229,7 @@ class ModelProvider:
 
     def _finish(self, state: ModelState, t0: float) -> None:
         self.set_state(state)
+        self._maybe_retry_registry(state)
         log.info("model state", extra={"source": state.source, "model_version": state.version, "uri": state.uri,
                                        "reason": state.reason, "seconds": round(time.perf_counter() - t0, 3)})
 

@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     suggester_factory: str | None = Field(
         default=None, description="module:callable returning a suggester; replaces model loading (tests, benchmarks)"
     )
+    registry_retry_s: float = Field(
+        default=300.0, ge=0, description="while serving a fallback model, retry the registry this often (0: never)"
+    )
     mlflow_tracking_uri: str | None = Field(default=None, description="default: MLFLOW_TRACKING_URI or sqlite:///mlflow.db")
     registry_timeout_s: float = Field(default=10.0, gt=0, description="HTTP timeout for a remote MLflow registry")
 

@@ -102,3 +102,23 @@ def test_other_sqlalchemy_url_works() -> None:
     store = FeedbackStore.open("sqlite://")  # in-memory: any SQLAlchemy URL, not just a file
     fid, n = store.add(req("n1", [{"system": "icd10cm", "code": "I10", "verdict": "accept"}]))
     assert n == 1 and store.get(fid) is not None and store.count() == (1, 1)
+
+
+def test_group_commit_concurrent_writers(tmp_path: Path) -> None:
+    import concurrent.futures as cf
+
+    from serving.feedback_store import GroupCommitter
+
+    store = FeedbackStore.open(f"sqlite:///{tmp_path / 'fb.db'}")
+    sizes: list[int] = []
+    writer = GroupCommitter(store, on_batch=sizes.append)
+    reqs = [req(f"n{i}", [{"system": "icd10cm", "code": "I10", "verdict": "accept"}], request_id=f"r{i}")
+            for i in range(120)]
+    with cf.ThreadPoolExecutor(24) as pool:
+        results = list(pool.map(writer.submit, reqs))
+    writer.close()
+    assert len({fid for fid, _ in results}) == 120
+    assert store.feedback_ids() == {fid for fid, _ in results}
+    assert sum(sizes) == 120 and writer.batches == len(sizes)
+    got = store.get(results[7][0])
+    assert got is not None and got["request_id"] == "r7"

@@ -171,3 +171,22 @@ def test_settings_not_read_at_import(monkeypatch: pytest.MonkeyPatch) -> None:
     importlib.reload(serving.app)  # importing never builds Settings
     with pytest.raises(ValueError):
         serving.app.create_app()
+
+
+def test_registry_retried_in_background_after_fallback(make_settings: Callable[..., Settings]) -> None:
+    import time
+
+    loader = FakeLoader(registry_ok=False)
+    provider = ModelProvider(make_settings(model_uri=REGISTRY, registry_retry_s=0.05), loader=loader)
+    try:
+        assert provider.load().source == "default_build"
+        loader.registry_ok = True  # the registry comes back
+        deadline = time.monotonic() + 5
+        while provider.state.source != "registry" and time.monotonic() < deadline:
+            time.sleep(0.02)
+        state = provider.state
+        assert state.source == "registry" and state.version == "medcode-suggester/4"
+        assert "replaced the default_build model default/0" in (state.reason or "")
+        assert provider.cache_path() is not None  # the registry model is now the last good copy
+    finally:
+        provider.stop()
