@@ -63,6 +63,8 @@ ASSESSMENT AND PLAN:
 Return if fever persists or shortness of breath develops.
 4. Hyperlipidemia - stable on atorvastatin.
 5. Left knee osteoarthritis - chronic, stable.
+Patient education provided on diet, exercise and home glucose monitoring; he verbalized understanding.
+Follow up in 3 months with fasting labs one week prior, sooner if needed.
 Total time spent on the date of the encounter was 35 minutes.
 """,
     """Telehealth video visit. Patient consented to telehealth.
@@ -82,6 +84,11 @@ the risks and benefits of the new prescription. Questions answered. I spent 25 m
 the encounter including documentation and review of outside records from her previous clinic, which
 showed normal thyroid studies two years ago and a normal chest x-ray last year. No imaging is needed
 at this time. She agrees with the plan and will message through the portal with any concerns.
+Exam limited by video: alert, oriented, speaking in full sentences, no respiratory distress, normal
+mood and affect. Vitals reported by patient: BP 128/76, HR 74, weight 162 lb, temperature 98.4 F.
+PMH: hypothyroidism, depression, seasonal allergic rhinitis. PSH: s/p cholecystectomy 2015.
+Social history: lives with her husband, works as a teacher, never smoker, rare alcohol.
+Follow up: video visit in 4 weeks or in clinic sooner if symptoms do not improve.
 """,
 ]
 FILL = [
@@ -100,13 +107,14 @@ def sample_notes() -> list[str]:
     return notes
 
 
-def load_time() -> float:
+def load_time() -> dict[str, float]:
     code = (
-        "import time; from pipelines.nlp import NlpPipeline; t=time.perf_counter(); "
-        "NlpPipeline.load(); print(time.perf_counter()-t)"
+        "import time; from pipelines.nlp import NlpPipeline; t=time.perf_counter(); c=time.process_time(); "
+        "NlpPipeline.load(); print(time.perf_counter()-t, time.process_time()-c)"
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
-    return float(out.stdout.strip().splitlines()[-1])
+    wall, cpu = out.stdout.strip().splitlines()[-1].split()
+    return {"wall_s": float(wall), "cpu_s": float(cpu)}
 
 
 def throughput(nlp: NlpPipeline, notes: list[str], n: int) -> dict[str, float]:
@@ -114,17 +122,20 @@ def throughput(nlp: NlpPipeline, notes: list[str], n: int) -> dict[str, float]:
         nlp.analyze(t)  # warm caches
     seq = [notes[i % len(notes)] for i in range(n)]
     rates = []
+    cpu_rates = []
     for _ in range(3):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         for t in seq:
             nlp.analyze(t)
         rates.append(n / (time.perf_counter() - t0))
+        cpu_rates.append(n / (time.process_time() - c0))
     t0 = time.perf_counter()
     nlp.analyze_batch(seq)
     batch = n / (time.perf_counter() - t0)
     words = statistics.mean(len(t.split()) for t in notes)
+    # wall-clock rates suffer when other processes share the cores; CPU-time rate = one dedicated core
     return {"notes_per_s": max(rates), "notes_per_s_median": statistics.median(rates), "batch_notes_per_s": batch,
-            "mean_words_per_note": words}
+            "notes_per_cpu_s": max(cpu_rates), "mean_words_per_note": words}
 
 
 def _overlaps(a: tuple[int, int], b: tuple[int, int]) -> bool:

@@ -70,6 +70,16 @@ _SCANS: list[tuple[str, re.Pattern[str], object]] = [
     ("body_site", _BODY, lambda m: m.group(1).lower()),
     ("control", _CONTROL, lambda m: m.group(1).lower().replace(" ", "_").replace("-", "_")),
 ]
+_GROUPS = tuple(
+    (group, tuple((f"{group}:{v}", v) for v in values))
+    for group, values in (
+        ("laterality", ("bilateral", "left", "right")),
+        ("acuity", ("acute_on_chronic", "chronic", "acute")),
+        ("episode", ("sequela", "subsequent", "initial")),
+    )
+)
+
+
 class AttributeScanner:
     """Runs every attribute pattern once over the note; mentions then query their window."""
 
@@ -109,19 +119,17 @@ class AttributeScanner:
             if k >= 0:
                 hi = k
         attrs: dict[str, str] = {}
-        for group, values in (
-            ("laterality", ("bilateral", "left", "right")),
-            ("acuity", ("acute_on_chronic", "chronic", "acute")),
-            ("episode", ("sequela", "subsequent", "initial")),
-        ):
-            for v in values:
-                if self.first(f"{group}:{v}", lo, hi) is not None:
+        hits = self.hits
+        for group, keys in _GROUPS:
+            for key, v in keys:
+                if hits[key] and self.first(key, lo, hi) is not None:
                     attrs[group] = v
                     break
         for name in ("severity", "stage", "control"):
-            v = self.first(name, lo, hi)
-            if v is not None:
-                attrs[name] = v
+            if hits[name]:
+                found = self.first(name, lo, hi)
+                if found is not None:
+                    attrs[name] = found
         v = self.first("type", max(lo, m.start - 12), min(hi, m.end + 12))
         if v is not None:
             attrs["type"] = v

@@ -147,7 +147,17 @@ class SentencesComponent:
 class MentionsComponent:
     def __init__(self) -> None:
         self.normalizer = load_normalizer()
-        self.lexicon = Lexicon(self.normalizer)
+        self._cand_cache: dict[str, tuple[CodeCandidate, ...]] = {}
+        self._lexicon = Lexicon(self.normalizer)
+
+    @property
+    def lexicon(self) -> Lexicon:
+        return self._lexicon
+
+    @lexicon.setter
+    def lexicon(self, lex: Lexicon) -> None:
+        self._lexicon = lex
+        self._cand_cache = {}
 
     def __call__(self, doc: Doc) -> Doc:
         text = doc_text(doc)
@@ -178,7 +188,7 @@ class MentionsComponent:
                         section=index.name_at(start),
                         assertion="present",
                         concept=concept,
-                        candidates=[CodeCandidate(sy, c, sc, t) for sy, c, sc, t in cands],  # type: ignore[arg-type]
+                        candidates=list(self._candidates(key, cands)),
                         sentence=si,
                     )
                 )
@@ -190,6 +200,15 @@ class MentionsComponent:
                 spans_out.append(sp)
         doc.spans["medcode_mentions"] = spans_out
         return doc
+
+    def _candidates(self, key: str, cands: tuple) -> tuple[CodeCandidate, ...]:
+        """CodeCandidate objects per lexicon key, built once (mentions get their own list)."""
+        hit = self._cand_cache.get(key)
+        if hit is None:
+            hit = tuple(CodeCandidate(sy, c, sc, t) for sy, c, sc, t in cands)
+            if len(self._cand_cache) < 50_000:
+                self._cand_cache[key] = hit
+        return hit
 
     def to_disk(self, path: str | Path, *, exclude: Any = ()) -> None:
         p = Path(path)
