@@ -128,5 +128,6 @@ def create_app(settings: Settings | None = None, *, loader: Loader | None = None
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
                            allow_headers=["Content-Type", "X-API-Key", "X-Request-ID"], expose_headers=["X-Request-ID"])
-    app.add_middleware(RequestContextMiddleware, metrics=metrics, body_limit=settings.body_limit)
+    app.add_middleware(RequestContextMiddleware, metrics=metrics, body_limit=settings.body_limit, limiter=limiter,
+                       shed_paths=frozenset({"/v1/suggest", "/v1/validate"}))
     return app

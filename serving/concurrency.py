@@ -47,6 +47,17 @@ class WorkLimiter:
         return self._slots, self._threads
 
     @property
+    def saturated(self) -> bool:
+        """Every slot and queue place is taken: a new call would be refused."""
+        return self.admitted >= self.max_concurrency + self.max_queue
+
+    def refusal(self) -> Overloaded:
+        return Overloaded(
+            f"all {self.max_concurrency} workers are busy and {self.max_queue} requests are waiting",
+            self.retry_after_s,
+        )
+
+    @property
     def waiting(self) -> int:
         return self.admitted - self.running
 
@@ -58,11 +69,8 @@ class WorkLimiter:
     async def run(self, fn: Callable[..., T], *args: object) -> T:
         """Run `fn(*args)` in a worker thread, or raise Overloaded without waiting."""
         slots, threads = self._limiters()
-        if self.admitted >= self.max_concurrency + self.max_queue:
-            raise Overloaded(
-                f"all {self.max_concurrency} workers are busy and {self.max_queue} requests are waiting",
-                self.retry_after_s,
-            )
+        if self.saturated:
+            raise self.refusal()
         self.admitted += 1
         self._gauges()
         try:

@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from serving.concurrency import WorkLimiter
 from serving.logs import request_id_var
 from serving.metrics import Metrics
 
@@ -34,10 +35,13 @@ def route_template(scope: Scope) -> str:
 
 
 class RequestContextMiddleware:
-    def __init__(self, app: ASGIApp, metrics: Metrics, body_limit: int) -> None:
+    def __init__(self, app: ASGIApp, metrics: Metrics, body_limit: int,
+                 limiter: WorkLimiter | None = None, shed_paths: frozenset[str] = frozenset()) -> None:
         self.app = app
         self.metrics = metrics
         self.body_limit = body_limit
+        self.limiter = limiter
+        self.shed_paths = shed_paths
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -52,6 +56,7 @@ class RequestContextMiddleware:
         started = False
         status = 500
         t0 = time.perf_counter()
+        shed = False
         self.metrics.in_flight.inc()
 
         async def send_wrapper(message: Message) -> None:
@@ -72,6 +77,14 @@ class RequestContextMiddleware:
         try:
             if declared > limit:
                 await _send_json(send_wrapper, 413, {"detail": f"request body larger than {limit} bytes"})
+                return
+            if self.limiter is not None and self.limiter.saturated and scope.get("path") in self.shed_paths:
+                # shed load before reading and parsing the body: the refusal costs next to nothing
+                shed = True
+                exc = self.limiter.refusal()
+                self.metrics.overload.labels(scope["path"]).inc()
+                await _send_json(send_wrapper, 503, {"detail": f"server busy: {exc.reason}; retry later"},
+                                 {"retry-after": str(exc.retry_after)})
                 return
             received = 0
 
@@ -94,7 +107,7 @@ class RequestContextMiddleware:
                 status = 500
         finally:
             elapsed = time.perf_counter() - t0
-            route = route_template(scope)
+            route = str(scope["path"]) if shed else route_template(scope)
             self.metrics.in_flight.dec()
             self.metrics.requests.labels(route, method, str(status)).inc()
             self.metrics.latency.labels(route, method).observe(elapsed)
@@ -106,8 +119,9 @@ class RequestContextMiddleware:
             request_id_var.reset(token)
 
 
-async def _send_json(send: Send, status: int, body: dict[str, Any]) -> None:
+async def _send_json(send: Send, status: int, body: dict[str, Any], extra: dict[str, str] | None = None) -> None:
     data = json.dumps(body).encode()
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode())]})
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode())]
+    headers += [(k.encode(), v.encode()) for k, v in (extra or {}).items()]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": data})

@@ -395,3 +395,22 @@ def test_overload_503_with_retry_after(make_app: Callable[..., FastAPI]) -> None
             t.join(10)
         assert results == [200, 200]
         assert 'medcode_overload_rejections_total{route="/v1/suggest"} 1.0' in c.get("/metrics").text
+
+
+def test_saturated_server_sheds_before_parsing(make_app: Callable[..., FastAPI]) -> None:
+    """When every slot and queue place is taken, even a malformed body gets the cheap 503."""
+    app = make_app(max_concurrency=1, max_queue=0, retry_after_s=4)
+    with TestClient(app) as c:
+        lim = app.state.medcode.limiter
+        lim.admitted = 1  # as if one call were running
+        try:
+            r = c.post("/v1/suggest", content=b"{not json", headers={"content-type": "application/json"})
+            assert r.status_code == 503 and r.headers["retry-after"] == "4"
+            assert r.headers["x-request-id"]
+            assert c.post("/v1/validate", json={}).status_code == 503
+            assert c.get("/v1/codes/icd10cm/E11.65").status_code == 200  # other routes unaffected
+        finally:
+            lim.admitted = 0
+        assert c.post("/v1/suggest", json={"text": NOTE}).status_code == 200
+        m = c.get("/metrics").text
+        assert 'medcode_http_requests_total{method="POST",route="/v1/suggest",status="503"} 1.0' in m
