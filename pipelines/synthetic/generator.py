@@ -575,7 +575,7 @@ class NoteGenerator:
     # ---- procedures ------------------------------------------------------------------
     def _proc_ok(self, code: str, day: dt.date, age: int) -> bool:
         p = self.k.procedures.get(code)
-        if p is None or not _valid_proc(code, day):
+        if p is None or not _valid_proc(code, day) or not _age_ok(code, day, age):
             return False
         if p.valid_from and day.isoformat() < p.valid_from:
             return False
@@ -690,7 +690,7 @@ class NoteGenerator:
         for _ in range(4):
             entry = options[rng.randrange(len(options))]
             code = entry.code
-            if any(ln.code == code for ln in lines) or not _valid_proc(code, day) or rule_for(code) is None:
+            if any(ln.code == code for ln in lines) or not _valid_proc(code, day) or rule_for(code) is None or not _age_ok(code, day, age):
                 continue
             if rule_for(code).patterns == ("*",) and entry.category not in ("lab", "cardio", "pulm"):  # type: ignore[union-attr]
                 continue
@@ -701,9 +701,15 @@ class NoteGenerator:
             if not syns:
                 continue
             name = _pick(rng, syns)
+            mods: list[str] = []
+            if needs_laterality(code):
+                lat = _pick(rng, ("R", "L"))
+                name = name + (", right" if lat == "R" else ", left") if family == "A" else ("right " if lat == "R" else "left ") + name
+                mods.append("RT" if lat == "R" else "LT")
+                tags.add("laterality")
             tpl = T["lab_drawn" if entry.category == "lab" else "proc_done"][family]
             specs.append(Spec(_pick(rng, tpl), [Mention(name, (code,))]))
-            lines.append(Line(code, [], 1, dx, name, "lab" if entry.category == "lab" else "catalog"))
+            lines.append(Line(code, mods, 1, dx, name, "lab" if entry.category == "lab" else "catalog"))
             if entry.category == "lab" and all(ln.code != "36415" for ln in lines):
                 vp = self._pname(rng, "36415", family)
                 specs.append(Spec("Specimen collection: {m}.", [Mention(vp, ("36415",))]))
@@ -714,23 +720,19 @@ class NoteGenerator:
     def _add_proc(self, rng: random.Random, proc: Procedure, p: Problem, dx: list[str], day: dt.date, age: int, family: str,
                   lines: list[Line], specs: list[Spec], tags: set[str]) -> None:
         mods: list[str] = []
-        if proc.lat:
-            lat = p.variant.value if p.concept.attr == "lat" else ""
-            if lat in ("R", "L"):
-                mods.append("RT" if lat == "R" else "LT")
-            elif lat == "B":
-                mods.append("50")
-            else:
-                return
-            tags.add("laterality")
         units = proc.units
         name = self._pname(rng, proc.code, family)
-        ln = Line(proc.code, mods, units, dx, name, proc.cat)
-        if proc.code in ("64493", "64490", "64635", "64633", "27096") and rng.random() < 0.5:
-            ln.modifiers = ["50"]
-            name = name + (", bilateral" if family == "A" else " (both sides)")
-            ln.text = name
+        if proc.lat or needs_laterality(proc.code):
+            lat = p.variant.value if p.concept.attr == "lat" else ""
+            if lat not in ("R", "L", "B"):
+                if proc.lat and p.concept.attr:
+                    return
+                lat = _pick(rng, ("R", "L", "B"))
+                name = name + {"R": ", right", "L": ", left", "B": ", bilateral"}[lat] if family == "A" else name + {
+                    "R": " (right side)", "L": " (left side)", "B": " (both sides)"}[lat]
+            mods.append({"R": "RT", "L": "LT", "B": "50"}[lat])
             tags.add("laterality")
+        ln = Line(proc.code, mods, units, dx, name, proc.cat)
         specs.append(Spec(_pick(rng, T["proc_done"][family]), [Mention(name, (proc.code,))]))
         lines.append(ln)
         # add-on levels
@@ -1003,7 +1005,7 @@ class NoteGenerator:
         else:
             base = rng.choice([2, 3])
         level = max(2, min(5, base + rng.choices([-1, 0, 0, 0, 1], k=1)[0]))
-        audio_only = setting == "telehealth" and rng.random() < 0.25
+        audio_only = setting == "telehealth" and kind != "psych" and rng.random() < 0.25
         tele_mods: list[str] = []
         code: str
         if audio_only and day < dt.date(2025, 1, 1):
@@ -1039,7 +1041,8 @@ class NoteGenerator:
         if major:
             mods.append("57")
             tags.add("modifier_57")
-        elif minor or any(ln.cat in ("pain",) for ln in procedures) or self._em_ptp(code, lines, day):
+        elif (minor or any(ln.cat in ("pain",) or has_global_period(ln.code) for ln in procedures)
+              or self._em_ptp(code, lines, day)):
             if kind == "office" and minor and len(problems) == 1 and rng.random() < 0.5:
                 # the visit is only about the procedure problem: the E/M is not separately identifiable
                 em_specs.clear()
@@ -1124,6 +1127,11 @@ class NoteGenerator:
             intro = Spec(_pick(rng, T["well_child_intro"][family]), [], {"age_child": age_child, "sexw": _pick(rng, words)})
             exam_text = ("well child exam with abnormal findings" if abnormal else "well child exam, normal") if family == "A" else (
                 "routine child health check, abnormal finding noted" if abnormal else "routine child health check without abnormality")
+        elif specialty == "obgyn" and age >= 65:
+            # Medicare screening pelvic exam and Pap (G0101/Q0091): Z12.4, not the routine gyn exam code
+            zcode = "Z12.4"
+            intro = Spec(_pick(rng, T["preventive_intro"][family]), [], {"age": age, "sexw": _pick(rng, SEX_WORDS[family][sex])})
+            exam_text = "screening for cervical cancer, Pap collected" if family == "A" else "cervical cytology screening visit"
         elif specialty == "obgyn":
             zcode = "Z01.411" if abnormal else "Z01.419"
             intro = Spec(_pick(rng, T["preventive_intro"][family]), [], {"age": age, "sexw": _pick(rng, SEX_WORDS[family][sex])})
@@ -1182,10 +1190,8 @@ class NoteGenerator:
             if specialty == "obgyn":
                 if age >= 65:
                     st = self._pname(rng, "Q0091", family)
-                    specs["procedures"].append(Spec(_pick(rng, T["proc_done"][family]), [Mention(st, ("Q0091", "Z12.4"))]))
-                    gold.append("Z12.4")
-                    lines.append(Line("Q0091", [], 1, ["Z12.4", zcode], st, "obgyn"))
-                    lines[0].dx = [c for c in ["Z12.4", zcode] if c in gold]
+                    specs["procedures"].append(Spec(_pick(rng, T["proc_done"][family]), [Mention(st, ("Q0091",))]))
+                    lines.append(Line("Q0091", [], 1, [zcode], st, "obgyn"))
                 elif 21 <= age <= 65 and rng.random() < 0.5:
                     st = self._pname(rng, "87624", family)
                     specs["procedures"].append(Spec(_pick(rng, T["lab_drawn"][family]), [Mention(st, ("87624",))]))
@@ -1417,6 +1423,44 @@ class NoteGenerator:
 
 def fiscal_year_of(ctx: dict[str, Any]) -> int:
     return int(ctx.get("fy", 2026))
+
+
+@lru_cache(maxsize=1)
+def _policy_lateral_codes() -> Any:
+    try:
+        from validator.ruleset import load_ruleset
+
+        return load_ruleset().policy.laterality_codes
+    except Exception:  # the validator's rule files are optional for the generator
+        return ()
+
+
+@lru_cache(maxsize=1)
+def _policy_global_codes() -> Any:
+    try:
+        from validator.ruleset import load_ruleset
+
+        return load_ruleset().policy.global_period_procedures
+    except Exception:  # the validator's rule files are optional for the generator
+        return ()
+
+
+def has_global_period(code: str) -> bool:
+    """Procedures with a global surgical period (a same-day E/M needs modifier 25/57)."""
+    return code in _policy_global_codes()
+
+
+@lru_cache(maxsize=5_000)
+def needs_laterality(code: str) -> bool:
+    """RT/LT/50 required: the CPT catalog's laterality flag or the validator policy's list."""
+    entry = load_codesets().procedures.catalog.get(code)
+    return bool(entry and entry.laterality) or code in _policy_lateral_codes()
+
+
+@lru_cache(maxsize=50_000)
+def _age_ok(code: str, day: dt.date, age: int) -> bool:
+    span = load_codesets().procedures.span_on(code, day)
+    return span is not None and span.age_lo <= age <= span.age_hi
 
 
 def is_em(code: str) -> bool:

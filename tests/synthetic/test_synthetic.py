@@ -201,3 +201,15 @@ def test_guideline_combination_codes(notes: list[dict[str, Any]]) -> None:
         assert not codes[0].startswith(("V", "W", "X", "Y", "Z3A")), note["id"]
         if any(c.startswith("Z3A") for c in codes):
             assert any(c.startswith(("O", "Z34")) for c in codes), note["id"]
+
+
+def test_generated_claims_pass_the_validator(notes: list[dict[str, Any]]) -> None:
+    """Cross-check with the project's pairing validator: gold claims should not be denied."""
+    engine = pytest.importorskip("validator.engine")
+    errors = []
+    for note in notes:
+        claim = {k: note[k] for k in ("date_of_service", "patient", "setting", "icd10cm", "cpt_lines")}
+        result = engine.validate(claim).model_dump()
+        errors += [(note["id"], f["rule"]) for f in result["findings"] if f["severity"] == "error"]
+    # allow a small margin for validator rules added after this corpus was designed
+    assert len(errors) <= len(notes) * 0.02, errors[:10]
