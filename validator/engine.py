@@ -30,7 +30,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import ValidationError
 
@@ -225,7 +225,7 @@ def _rank_dx(
     table = rs.necessity
     covered = table.covers(code)
     icd = cs.icd
-    out: list[tuple[tuple[int, int, int, str], str, int]] = []
+    out: list[tuple[tuple[int, int, int, int, int], str, int]] = []
     for k in dict.fromkeys(keys):
         if k not in icd.codes:
             continue
@@ -428,11 +428,11 @@ def validate(
         # pointers
         resolved: list[str] = []
         for p in line.dx:
-            k, reason = _resolve(p, keys)
-            if k is None:
+            rk, reason = _resolve(p, keys)
+            if rk is None:
                 ctx.emit("invalid_pointer", codes=[code], line=n, code=code, pointer=str(p), n_dx=len(keys), reason=reason)
-            elif k not in resolved:
-                resolved.append(k)
+            elif rk not in resolved:
+                resolved.append(rk)
         if len(resolved) > pol.max_pointers:
             kept = resolved[: pol.max_pointers]
             ctx.emit("too_many_pointers", codes=[code], line=n, code=code, n=len(resolved),
@@ -498,7 +498,7 @@ def _check_ncci(ctx: _Ctx, lines: list[tuple[int, str, frozenset[str]]]) -> None
             col2_mods = mb if edit.column2 == b else ma
             col1_mods = ma if edit.column1 == a else mb
             codes = [edit.column1, edit.column2]
-            base = {"column1": edit.column1, "column2": edit.column2, "modifier_indicator": edit.modifier_indicator,
+            base: dict[str, Any] = {"column1": edit.column1, "column2": edit.column2, "modifier_indicator": edit.modifier_indicator,
                     "line1": col1_line, "line2": col2_line}
             line = col2_line
             if edit.modifier_indicator == 0:
@@ -581,7 +581,7 @@ def _result(ctx: _Ctx, lines: list[ServiceLine]) -> ValidationResult:
             seen.add(k)
             findings.append(f)
     sevs = {f.severity for f in findings}
-    status = "fail" if "error" in sevs else "warn" if "warning" in sevs else "pass"
+    status: Literal["pass", "warn", "fail"] = "fail" if "error" in sevs else "warn" if "warning" in sevs else "pass"
     return ValidationResult(status=status, findings=findings, cpt_lines=lines, ruleset_version=ctx.rs.version)
 
 

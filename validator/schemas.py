@@ -45,7 +45,7 @@ class ServiceLine(BaseModel):
 class Claim(BaseModel):
     model_config = ConfigDict(extra="ignore")
     date_of_service: str | None = Field(None, description="YYYY-MM-DD")
-    patient: Patient = Field(default_factory=Patient)
+    patient: Patient = Field(default_factory=lambda: Patient(age=None))
     setting: str | None = None
     place_of_service: str | None = None
     icd10cm: list[str] = Field(default_factory=list, description="ordered, first-listed first, at most 12")
