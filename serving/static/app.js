@@ -291,7 +291,10 @@ function collectSpans(res, text) {
     const key = `${start}:${end}:${assertion}`;
     let span = byKey.get(key);
     if (!span) {
-      span = { id: `s${byKey.size}`, start, end, assertion, section: ev.section || "", codes: [] };
+      // section-level evidence (E/M lines point at a whole section): drawn lightly, so the
+      // mentions inside it keep their own look
+      const wide = end - start > 160 || text.slice(start, end).trim().includes("\n");
+      span = { id: `s${byKey.size}`, start, end, assertion, wide, section: ev.section || "", codes: [] };
       byKey.set(key, span);
     }
     if (!span.codes.some((c) => c.row === rowIdx)) span.codes.push({ system, code, row: rowIdx });
@@ -317,23 +320,28 @@ function renderNote(text, spans) {
     const b = points[i + 1];
     if (b <= a) continue;
     const piece = text.slice(a, b);
-    const covering = spans.filter((s) => s.start <= a && s.end >= b);
+    // innermost (shortest) span first: its assertion decides the look
+    const covering = spans.filter((s) => s.start <= a && s.end >= b).sort((x, y) => x.end - x.start - (y.end - y.start));
     if (!covering.length) {
       frag.append(document.createTextNode(piece));
       continue;
     }
-    const main = covering.find((s) => s.assertion === "present") || covering[0];
+    const main = covering[0];
     const codes = [...new Set(covering.flatMap((s) => s.codes.map((c) => c.code)))];
     const starts = covering.some((s) => s.start === a);
     const mark = h(
       "mark",
       {
-        class: `ev ev-${main.assertion}`,
+        class: main.wide ? "ev ev-section" : `ev ev-${main.assertion}`,
         dataset: { spans: covering.map((s) => s.id).join(" "), codes: codes.join(" ") },
-        title: `${ASSERTION_WORDS[main.assertion]}${main.section ? ` · ${main.section}` : ""} · ${codes.join(", ")}`,
+        title: `${main.wide ? "section" : ASSERTION_WORDS[main.assertion]}${main.section ? ` · ${main.section}` : ""} · ${codes.join(", ")}`,
         role: starts ? "button" : null,
         tabindex: starts ? "0" : null,
-        "aria-label": starts ? `Evidence “${text.slice(main.start, main.end)}”, ${ASSERTION_WORDS[main.assertion]}, for ${codes.join(", ")}` : null,
+        "aria-label": starts
+          ? main.wide
+            ? `Section evidence${main.section ? ` (${main.section})` : ""} for ${codes.join(", ")}`
+            : `Evidence “${text.slice(main.start, main.end)}”, ${ASSERTION_WORDS[main.assertion]}, for ${codes.join(", ")}`
+          : null,
       },
       piece,
     );
@@ -359,11 +367,12 @@ function showSpanCodes(mark) {
   info.replaceChildren();
   if (!spans.length) return;
   const rows = [...new Set(spans.flatMap((s) => s.codes.map((c) => c.row)))];
-  const main = spans.find((s) => s.assertion === "present") || spans[0];
+  const main = [...spans].sort((x, y) => x.end - x.start - (y.end - y.start))[0];
   const quote = state.sentText.slice(main.start, main.end);
+  const shown = quote.length > 80 ? `${quote.slice(0, 77)}…` : quote;
   info.append(
-    h("strong", {}, `“${quote}”`),
-    ` — ${ASSERTION_WORDS[main.assertion]}${main.section ? `, section ${main.section}` : ""}. Codes: `,
+    h("strong", {}, `“${shown}”`),
+    ` — ${main.wide ? "section-level evidence" : ASSERTION_WORDS[main.assertion]}${main.section ? `, section ${main.section}` : ""}. Codes: `,
     ...rows.map((ri) => {
       const row = state.rows[ri];
       row.el.classList.add("linked");

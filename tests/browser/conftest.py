@@ -18,7 +18,9 @@ def chromium_browser() -> Iterator[object]:
         if os.environ.get("CI"):
             pytest.fail(f"Chromium not found at {CHROMIUM}: `make test` installs Debian's chromium package")
         pytest.skip(f"Chromium not found at {CHROMIUM} (apt-get install chromium, or run `make test`)")
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=20_000)  # the machine is shared: be patient, never flaky
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -44,7 +46,7 @@ def auth_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 def page(chromium_browser: object) -> Iterator[object]:
     context = chromium_browser.new_context(viewport={"width": 1400, "height": 1000})  # type: ignore[attr-defined]
     pg = context.new_page()
-    pg.set_default_timeout(15_000)
+    pg.set_default_timeout(20_000)
     errors: list[str] = []
     pg.on("pageerror", lambda exc: errors.append(str(exc)))
     try:

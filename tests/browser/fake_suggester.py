@@ -36,6 +36,7 @@ RULESET_VERSION = "fake-rules/1"
 _CPT_FALLBACK = {
     "99214": "Office visit, established patient, moderate medical decision making",
     "83036": "Hemoglobin A1c blood test",
+    "99213": "Office visit, established patient, low medical decision making",
 }
 
 
@@ -51,6 +52,7 @@ class _Rule:
     modifiers: tuple[str, ...] = ()
     units: int = 1
     dx: tuple[str, ...] = ()
+    section_evidence: bool = False  # evidence is the whole section from the match on (like E/M lines)
 
 
 RULES: tuple[_Rule, ...] = (
@@ -64,6 +66,7 @@ RULES: tuple[_Rule, ...] = (
     _Rule("icd10cm", "R07.9", r"chest pain", "negated", 0.21, alternatives=(("R07.89", 0.08),)),
     _Rule("cpt", "99214", r"established patient|office visit", "present", 0.77, modifiers=("25",),
           dx=("E11.65", "I10")),
+    _Rule("cpt", "99213", r"assessment and plan:", "present", 0.66, dx=("I10",), section_evidence=True),
     _Rule("cpt", "83036", r"(?:hemoglobin|hb) ?a1c", "present", 0.88, units=1, dx=("E11.65",)),
 )
 
@@ -101,11 +104,14 @@ class FakeSuggester:
         icd: list[IcdSuggestion] = []
         cpt: list[CptSuggestion] = []
         for rule in RULES:
-            evidence = [
-                Evidence(start=m.start(), end=m.end(), text=m.group(0), section=_section(text, m.start()),
-                         assertion=rule.assertion)
-                for m in re.finditer(rule.pattern, text, flags=re.IGNORECASE)
-            ]
+            evidence = []
+            for m in re.finditer(rule.pattern, text, flags=re.IGNORECASE):
+                end = m.end()
+                if rule.section_evidence:
+                    blank = text.find("\n\n", m.start())
+                    end = len(text) if blank < 0 else blank
+                evidence.append(Evidence(start=m.start(), end=end, text=text[m.start():end],
+                                         section=_section(text, m.start()), assertion=rule.assertion))
             if not evidence:
                 continue
             desc, billable = self._describe(rule.system, rule.code)

@@ -354,6 +354,26 @@ def test_finding_links_and_bulk_accept(page: Page, server: Server) -> None:
     expect(page.locator("#note-view")).to_be_focused()
 
 
+def test_nested_section_evidence_keeps_inner_styles(page: Page, server: Server) -> None:
+    """An E/M line's evidence is a whole section; the mentions inside keep their own look."""
+    note = "Assessment and plan:\nHypertension, stable. Denies chest pain today.\nRecheck in 3 months."
+    page.goto(server.url + "/")
+    suggest(page, server, note)
+    view = page.locator("#note-view")
+    expect(view).to_have_text(note)
+    expect(view.locator("mark.ev-negated")).to_have_text("chest pain")
+    expect(view.locator("mark.ev-present")).to_have_text("Hypertension")
+    expect(view.locator("mark.ev-section").first).to_be_visible()
+    row(page, "99213").locator("button.code").click()
+    highlighted = "".join(view.locator("mark.hl").all_text_contents())
+    assert highlighted == note  # the whole section, inner mentions included
+    row(page, "I10").locator("button.code").click()
+    expect(view.locator("mark.hl")).to_have_text(["Hypertension"])
+    view.locator("mark.ev-negated").click()
+    expect(page.locator("#span-info")).to_contain_text("negated")
+    expect(page.locator("#span-info button.span-code")).to_have_text(["R07.9", "99213"])
+
+
 CONTRAST_JS = """
 () => {
   const parse = (c) => {
