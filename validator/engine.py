@@ -16,8 +16,17 @@ Everything a binding rule id describes is a finding instead, so a billing engine
 problem of a claim at once: more than 12 diagnoses (`too_many_diagnoses`), a pointer outside
 1..number of diagnoses or naming a code that is not on the claim (`invalid_pointer`), more than
 4 pointers (`too_many_pointers`), a well-formed code that is not in the code set
-(`invalid_code`), and so on. Evaluation goes on with what can be evaluated (the first 4 valid
-pointers of a line are the ones a payer receives).
+(`invalid_code`), and so on. Evaluation goes on with what can be evaluated: the first 4 valid
+pointers of a line are the ones a payer receives and the only ones medical necessity looks at
+(the returned line keeps every valid pointer, as dotted codes; invalid ones are dropped).
+
+Codes the medical-necessity table does not cover raise no `dx_not_supporting_procedure`
+(an unknown policy must not deny a claim); `supports()` answers True for them.
+
+Severities: every rule has a default severity in rules.yaml; some situations use a named
+variant (e.g. `ncci_ptp_conflict` bypassed by a modifier is `info`, `missing_dx_pointer` is a
+`warning` when pointers could be assigned and an `error` when the claim has no diagnosis,
+`addon_without_primary` for an AOC type 3 code is a `warning`).
 
 Lines without pointers get pointers assigned (the supporting diagnoses, most specific first,
 at most 4) and a `missing_dx_pointer` warning that names them; when no diagnosis on the
