@@ -17,7 +17,10 @@ def register(app: typer.Typer) -> None:
         claim_file: Annotated[Path, typer.Argument(help="claim JSON (DESIGN.md 4.3); '-' reads stdin")],
         fmt: Annotated[str, typer.Option("--format", help="json or table")] = "table",
     ) -> None:
-        """Check a claim before submission: code validity, medical necessity, NCCI, modifiers, pointers."""
+        """Check a claim before submission: code validity, medical necessity, NCCI, modifiers, pointers.
+
+        Exit status: 0 pass or warn, 1 fail (the claim would be denied), 2 unreadable or malformed claim.
+        """
         from validator import ClaimError, validate
 
         if fmt not in ("json", "table"):
