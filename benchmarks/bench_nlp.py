@@ -16,6 +16,7 @@ fresh process. Quality:
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import statistics
 import subprocess
@@ -142,50 +143,57 @@ def _overlaps(a: tuple[int, int], b: tuple[int, int]) -> bool:
     return a[0] < b[1] and b[0] < a[1]
 
 
-def synthetic_quality(nlp: NlpPipeline, limit: int) -> dict[str, float] | None:
-    files = sorted((ROOT / "data" / "synthetic").glob("*.jsonl"))
-    rows = []
-    for f in files:
-        for line in f.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                r = json.loads(line)
-                if r.get("evidence") and r.get("split", "dev") == "dev":
-                    rows.append(r)
+def _read_jsonl(path: Path) -> list[dict]:
+    raw = gzip.decompress(path.read_bytes()).decode("utf-8") if path.suffix == ".gz" else path.read_text("utf-8")
+    return [json.loads(line) for line in raw.splitlines() if line.strip()]
+
+
+def _is_em(code: str) -> bool:
+    return (code.isdigit() and code.startswith("99")) or code.startswith("G2") or code.startswith("G04")
+
+
+def synthetic_quality(nlp: NlpPipeline, limit: int) -> dict[str, object] | None:
+    folder = ROOT / "data" / "synthetic"
+    rows: list[dict] = []
+    for f in sorted([*folder.glob("*.jsonl"), *folder.glob("*.jsonl.gz")]):
+        rows.extend(r for r in _read_jsonl(f) if r.get("evidence") and r.get("split", "dev") == "dev" and "text" in r)
     if not rows:
         return None
     rows = rows[:limit]
     analyses = nlp.analyze_batch(r["text"] for r in rows)
-    n_spans = hit_span = hit_code = hit_cat = 0
-    n_mentions = precise = 0
-    for r, a in zip(rows, analyses, strict=True):
-        gold_spans: list[tuple[int, int]] = []
-        for code, spans in r["evidence"].items():
-            code_n = code.upper()
-            for sp in spans:
-                g = (int(sp["start"]), int(sp["end"]))
-                gold_spans.append(g)
-                n_spans += 1
-                over = [m for m in a.mentions if _overlaps((m.start, m.end), g)]
-                if over:
-                    hit_span += 1
-                cands = {c.code.upper() for m in over for c in m.candidates}
-                if code_n in cands:
-                    hit_code += 1
-                if code_n[:3] in {c[:3] for c in cands}:
-                    hit_cat += 1
-        for m in a.mentions:
-            if m.candidates:
-                n_mentions += 1
-                if any(_overlaps((m.start, m.end), g) for g in gold_spans):
-                    precise += 1
-    return {
-        "notes": len(rows),
-        "gold_spans": n_spans,
-        "span_recall": hit_span / max(n_spans, 1),
-        "code_recall_exact": hit_code / max(n_spans, 1),
-        "code_recall_category": hit_cat / max(n_spans, 1),
-        "span_precision": precise / max(n_mentions, 1),
-    }
+    out: dict[str, object] = {"notes": len(rows)}
+    for system in ("icd10cm", "procedure"):
+        n_spans = hit_span = hit_code = hit_cat = 0
+        n_mentions = precise = 0
+        for r, a in zip(rows, analyses, strict=True):
+            gold_spans: list[tuple[int, int]] = []
+            for code, spans in r["evidence"].items():
+                code_n = code.upper()
+                is_icd = "." in code_n or code_n in set(r.get("icd10cm", []))
+                if (system == "icd10cm") != is_icd or (system == "procedure" and _is_em(code_n)):
+                    continue
+                for sp in spans:
+                    g = (int(sp["start"]), int(sp["end"]))
+                    gold_spans.append(g)
+                    n_spans += 1
+                    over = [m for m in a.mentions if _overlaps((m.start, m.end), g)]
+                    hit_span += bool(over)
+                    cands = {c.code.upper() for m in over for c in m.candidates}
+                    hit_code += code_n in cands
+                    hit_cat += code_n[:3] in {c[:3] for c in cands}
+            for m in a.mentions:
+                kinds = ("condition", "symptom", "finding") if system == "icd10cm" else ("procedure", "lab", "medication")
+                if m.candidates and m.kind in kinds:
+                    n_mentions += 1
+                    precise += any(_overlaps((m.start, m.end), g) for g in gold_spans)
+        out[system] = {
+            "gold_spans": n_spans,
+            "span_recall": hit_span / max(n_spans, 1),
+            "code_recall_exact": hit_code / max(n_spans, 1),
+            "code_recall_category": hit_cat / max(n_spans, 1),
+            "span_precision": precise / max(n_mentions, 1),
+        }
+    return out
 
 
 def codiesp_quality(nlp: NlpPipeline, limit: int) -> dict[str, float] | None:

@@ -28,7 +28,7 @@ from pipelines.nlp.normalize import Normalizer
 
 LEXICON_FORMAT = 2
 MAX_CANDIDATES = 12
-MAX_KEY_TOKENS = 8
+MAX_KEY_TOKENS = 12
 
 # single tokens that never make a mention on their own (too generic, or section/EM vocabulary)
 GENERIC = frozenset(
@@ -43,7 +43,7 @@ _EPISODE = re.compile(
 )
 _QUALIFIERS = re.compile(
     r",?\s*(without (complications?|mention of [a-z ]+|hyperglycemia|coma)|not elsewhere classified|"
-    r"not intractable|unspecified( [a-z]+)?|not specified as [a-z ]+)\b",
+    r"not intractable|uncomplicated|not specified as [a-z ]+)\b",
     re.IGNORECASE,
 )
 _LATERALITY = re.compile(r"\b(left|right|bilateral|unilateral|unspecified side)\b", re.IGNORECASE)
@@ -117,8 +117,8 @@ class Lexicon:
             content = [t for t in toks if t not in GENERIC]
             if not content:
                 return
-            if len(toks) == 1 and (len(toks[0]) < 4 or toks[0].isdigit()):
-                return
+            if len(toks) == 1 and (len(toks[0]) < 4 or toks[0].isdigit() or score < 0.9):
+                return  # derived one-word keys ("moderate", "knee") only from whole descriptions
         key = " ".join(sorted(toks))
         entry = self._building.get(key)
         if entry is None:
@@ -278,6 +278,7 @@ def build_lexicon(cs: Any | None = None) -> Lexicon:
         for term in terms:
             for text, score in _variants(term)[:4]:
                 lex.add(text, icd_kind(code), "icd10cm", code, 0.95 * score)
+    _add_default_children(lex, icd, newest)
     procs = cs.procedures
     for code, c in procs.catalog.items():
         if c.category.startswith("em_"):
@@ -302,6 +303,36 @@ def build_lexicon(cs: Any | None = None) -> Lexicon:
     lex.finish()
     lex.source_digest = lexicon_source_digest(cs)
     return lex
+
+
+_DEFAULT_CHILD = re.compile(r"\b(unspecified|uncomplicated|without complications?|not intractable)\b", re.IGNORECASE)
+
+
+def _add_default_children(lex: Lexicon, icd: Any, fy: int) -> None:
+    """A key that names a header code (not reportable) also offers the header's default billable
+    child ("..., unspecified", "..., uncomplicated") at a slightly lower score, so the ranker sees a
+    billable code for "gout" or "nicotine dependence, cigarettes"."""
+    from codesets.normalize import dotted
+
+    cache: dict[str, list[str]] = {}
+    for entry in lex._building.values():
+        extra: list[tuple[str, str, float, str]] = []
+        for system, code, score, term in entry.candidates:
+            if system != "icd10cm":
+                continue
+            key = code.replace(".", "")
+            if icd.flag(key, fy) != "H":
+                continue
+            kids = cache.get(key)
+            if kids is None:
+                kids = sorted(
+                    (k for k in icd.children(key) if icd.flag(k, fy) == "B" and _DEFAULT_CHILD.search(icd.description(k))),
+                    key=lambda k: ("unspecified" in icd.description(k).lower(), k),
+                )[:2]
+                cache[key] = kids
+            extra.extend(("icd10cm", dotted(k), round(score * 0.95, 4), term) for k in kids)
+        have = {c[1] for c in entry.candidates}
+        entry.candidates.extend(c for c in extra if c[1] not in have)
 
 
 def lexicon_source_digest(cs: Any) -> str:
