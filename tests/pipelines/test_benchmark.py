@@ -337,3 +337,25 @@ def test_training_codes_from_the_model(gold: Path, tmp_path: Path) -> None:
     assert m["meta"]["training_codes"] == "model"
     assert m["icd10cm"]["unseen"]["unseen"]["n_gold"] == 3
     assert m["cpt"]["unseen"]["unseen"]["n_gold"] == 2  # 99214 and 71046
+
+
+class BatchFake(FakeSuggester):
+    def __init__(self, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.batches = 0
+
+    def suggest_batch(self, items: list[dict[str, Any]]) -> list[SuggestionSet]:
+        self.batches += 1
+        return [self.suggest(it["text"], {k: v for k, v in it.items() if k != "text"}) for it in items]
+
+
+def test_batches_when_the_suggester_can(gold: Path, tmp_path: Path) -> None:
+    fake = BatchFake()
+    a = _run(gold, tmp_path / "a", suggester=fake).metrics
+    b = _run(gold, tmp_path / "b", suggester=FakeSuggester()).metrics
+    assert fake.batches == 1 and a["icd10cm"]["f1_micro"] == b["icd10cm"]["f1_micro"]
+    # one failing note in a batch: the batch is retried note by note, only that note is lost
+    failing = BatchFake(fail_on="Asthma")
+    m = _run(gold, tmp_path / "c", suggester=failing).metrics
+    assert failing.batches == 1 and m["meta"]["n_failed_suggestions"] == 1
+    assert m["icd10cm"]["n_pred"] == 5
