@@ -134,7 +134,7 @@ class FakeSuggester:
             if not s.billable:
                 children = self.cs.lookup(s.code, system="icd10cm").children
                 findings.append(Finding(
-                    rule="non_billable_code", severity="error", codes=[s.code],
+                    rule="non_billable_code", severity="error", codes=[s.code], line=None,
                     message=f"{s.code} is a category header, not a billable code: the claim would be rejected.",
                     fix=f"Replace it with one of its billable codes: {', '.join(children[:4])}.",
                     policy="ICD-10-CM Official Guidelines I.A.3",
