@@ -10,7 +10,8 @@ and how fast they were refused. Stops by itself (every phase is time-bounded).
 
     .venv/bin/python benchmarks/bench_api_load.py                    # keyword fake suggester
     .venv/bin/python benchmarks/bench_api_load.py --work-ms 25       # fake that burns 25 ms CPU per note
-    .venv/bin/python benchmarks/bench_api_load.py --suggester real   # the default model (must be built)
+    .venv/bin/python benchmarks/bench_api_load.py --suggester pipeline   # real NLP pipeline, untrained rankers
+    .venv/bin/python benchmarks/bench_api_load.py --suggester real   # the default model (built on first use)
 
 The load generator runs on the same machine: on a shared or 2-core box it competes with the
 server for CPU, so the numbers are a lower bound.
@@ -115,6 +116,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     work = Path(tempfile.mkdtemp(prefix="medcode-load-"))
     env = {"MEDCODE_MAX_CONCURRENCY": str(args.max_concurrency), "MEDCODE_MAX_QUEUE": str(args.max_queue),
            "MEDCODE_LOG_LEVEL": "WARNING", "MEDCODE_FAKE_WORK_MS": str(args.work_ms)}
+    if args.suggester == "pipeline":
+        env["MEDCODE_SUGGESTER_FACTORY"] = "serving.testing:make_untrained_pipeline"
     if args.suggester == "real":
         env.update({"MEDCODE_SUGGESTER_FACTORY": "", "MEDCODE_MODEL_URI": args.model_uri})
     cpus = [int(c) for c in args.cpus.split(",")] if args.cpus else None
@@ -155,7 +158,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--suggester", choices=["fake", "real"], default="fake")
+    ap.add_argument("--suggester", choices=["fake", "pipeline", "real"], default="fake")
     ap.add_argument("--model-uri", default="default", help="with --suggester real")
     ap.add_argument("--work-ms", type=float, default=0.0, help="CPU per call of the fake suggester")
     ap.add_argument("--cpus", default="0,1", help="CPUs the server is pinned to ('' = no pinning)")

@@ -58,18 +58,6 @@ def guard_note(text: str | None) -> Iterator[None]:
         _note_fragments.reset(token)
 
 
-def protect(text: str | None) -> contextvars.Token[tuple[str, ...]] | None:
-    """Like `guard_note`, for code that cannot use a with-block; undo with `unprotect`."""
-    if not text:
-        return None
-    return _note_fragments.set(_note_fragments.get() + _fragments(text))
-
-
-def unprotect(token: contextvars.Token[tuple[str, ...]] | None) -> None:
-    if token is not None:
-        _note_fragments.reset(token)
-
-
 def scrub(value: str, fragments: tuple[str, ...] | None = None) -> str:
     frags = _note_fragments.get() if fragments is None else fragments
     for f in frags:

@@ -210,3 +210,14 @@ class ServerProcess:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def make_untrained_pipeline() -> Any:
+    """The real suggestion pipeline (NLP, lexical candidates, E/M, validator) without trained
+    rankers: realistic CPU cost per note for load tests when no trained model is at hand."""
+    from pipelines.nlp import NlpPipeline
+    from pipelines.suggest import Suggester
+
+    s = Suggester(NlpPipeline.load())
+    s.suggest("Warm-up: type 2 diabetes mellitus. Office visit.")  # first call loads lazy resources
+    return s
