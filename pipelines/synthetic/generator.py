@@ -1249,7 +1249,7 @@ class NoteGenerator:
         if len(gold) > 12:
             return None
         # history etc
-        self._common_sections(rng, specs, family, age, sex, gold, [], [])
+        self._common_sections(rng, specs, family, age, sex, gold, [], tags)
         specs["vitals"].append(self._vitals(rng, family, None, age))
         lines = self._ptp(lines, day)
         return specs, gold, lines, "office"
@@ -1314,7 +1314,7 @@ class NoteGenerator:
             unc = next((dx for dx, sp in uncertain if sp is p), None)
             if unc:
                 plan = _pick(rng, T["uncertain"][family]).format(dx=unc) + " " + plan
-            tpl = _pick(rng, T["assess"][family])
+            tpl = _pick(rng, T["assess"][family]) if kind not in ("asc", "procedure") else "{m}"
             prefix = f"{n}. " if family == "A" else ""
             specs["assessment"].append(Spec(prefix + tpl, [Mention(p.text, tuple(p.codes))], {"plan": plan}))
         if ctx.get("z3a") and primary.role == "pregnancy" and family == "B":
@@ -1333,11 +1333,11 @@ class NoteGenerator:
                     codes = (status,)
                 meds.append(Mention(med, codes))
         filler = ["aspirin 81 mg daily", "multivitamin daily", "acetaminophen 500 mg PRN", "omega-3 1 g daily", "ibuprofen 400 mg PRN"]
-        for _ in range(rng.randint(0, 2)):
-            meds.append(Mention(_pick(rng, filler)))
+        for extra_med in rng.sample(filler, rng.randint(0, 2)):
+            meds.append(Mention(extra_med))
         if meds:
             specs["meds"].append(Spec(_pick(rng, T["meds_intro"][family]).replace("{meds}", ", ".join(["{m}"] * len(meds))), meds))
-        self._common_sections(rng, specs, family, age, sex, gold, problems, [])
+        self._common_sections(rng, specs, family, age, sex, gold, problems, tags)
         if kind not in ("telehealth", "psych") or family == "B":
             specs["vitals"].append(self._vitals(rng, family, problems, age))
             for p in problems:
@@ -1355,7 +1355,7 @@ class NoteGenerator:
         return specs
 
     def _common_sections(self, rng: random.Random, specs: dict[str, list[Spec]], family: str, age: int, sex: str, gold: list[str],
-                         problems: list[Problem], _unused: list[str]) -> None:
+                         problems: list[Problem], tags: set[str]) -> None:
         d = self.k.distractors
         gold_set = set(gold)
         # negated review of systems: never coded
@@ -1363,17 +1363,22 @@ class NoteGenerator:
         rng.shuffle(neg)
         for term in neg[: rng.randint(2, 5)]:
             specs["ros"].append(Spec(_pick(rng, T["negation"][family]), [Mention(term)]))
+            if term in CODABLE_SYMPTOMS:
+                tags.add("negation")
         specs["ros"].append(Spec(_pick(rng, T["ros_normal"][family])))
         if rng.random() < 0.35:
             term = _pick(rng, d["ruled_out"][family])
             tpl = _pick(rng, T["ruled_out"][family])
             specs["results"].append(Spec(tpl, [Mention(term[:1].upper() + term[1:] if tpl.startswith("{m}") else term)]))
+            tags.add("ruled_out")
         # family history mentions (not coded unless a Z80-Z84 code is in the gold)
         if rng.random() < 0.6:
             rel = _pick(rng, RELATIVES[family])
             specs["family"].append(Spec(_pick(rng, T["family"][family]), [Mention(_pick(rng, d["family"][family]))], {"rel": rel}))
+            tags.add("family_history")
         if rng.random() < 0.5 and age >= 18:
             specs["pmh"].append(Spec(_pick(rng, T["resolved"][family]), [Mention(_pick(rng, d["resolved"][family]))]))
+            tags.add("historical")
         specs["allergies"].append(Spec(_pick(rng, T["allergies"][family])))
         if rng.random() < 0.6 and age >= 18:
             specs["social"].append(Spec(_pick(rng, T["social"][family])))
@@ -1385,6 +1390,7 @@ class NoteGenerator:
             specs["results"].append(Spec(_pick(rng, T["labs_result"][family]), [], {"a1c": round(rng.uniform(5.8, 10.5), 1), "cr": round(rng.uniform(0.7, 2.4), 2),
                                                                                    "ldl": rng.randint(60, 190), "egfr": rng.randint(18, 95), "k": round(rng.uniform(3.4, 5.3), 1)}))
         if rng.random() < 0.2 and any(p.role == "chronic" for p in problems):
+            tags.add("ruled_out")
             specs["results"].append(Spec("No evidence of {m} on today's exam." if family == "A" else "Exam not suggestive of {m}.", [Mention(_pick(rng, d["ruled_out"][family]))]))
 
     def _vitals(self, rng: random.Random, family: str, problems: list[Problem] | None, age: int = 40) -> Spec:
@@ -1461,6 +1467,15 @@ def needs_laterality(code: str) -> bool:
 def _age_ok(code: str, day: dt.date, age: int) -> bool:
     span = load_codesets().procedures.span_on(code, day)
     return span is not None and span.age_lo <= age <= span.age_hi
+
+
+# negated terms that name a codable sign/symptom (a naive coder would code them)
+CODABLE_SYMPTOMS = frozenset({
+    "chest pain", "shortness of breath", "fever", "nausea", "vomiting", "diarrhea", "dysuria", "hematuria", "headache",
+    "palpitations", "syncope", "weight loss", "rash", "abdominal pain", "cough", "wheezing", "leg swelling", "melena",
+    "hemoptysis", "orthopnea", "dysphagia", "polyuria", "polydipsia", "tinnitus", "hematochezia", "blood in stool",
+    "photophobia", "bruising", "numbness", "weakness", "night sweats", "chills", "joint swelling",
+})
 
 
 def is_em(code: str) -> bool:

@@ -304,11 +304,17 @@ def _paraphrase_b(desc: str) -> str:
     return d
 
 
+EPONYMS = frozenset({"Raynaud", "Graves", "Hashimoto", "Bell", "Parkinson", "Alzheimer", "Meniere", "Tietze", "Baker",
+                     "Dupuytren", "Morton", "Osgood-Schlatter", "Sjogren", "Cushing", "Addison", "Barrett", "Kawasaki",
+                     "Hodgkin", "Paget", "Reiter", "Tourette", "Asperger", "Guillain-Barre", "Lyme", "Bowen", "Peyronie"})
+
+
 def _clean_title(desc: str) -> str:
     d = re.sub(r",?\s*unspecified\b", "", desc, flags=re.I).strip(" ,")
     d = re.sub(r"^Unspecified\s+", "", d).strip()
     d = re.sub(r"\s+", " ", d)
-    if d and not (len(d) > 1 and d[1].isupper()):
+    first = d.split(" ", 1)[0] if d else ""
+    if d and not (len(d) > 1 and d[1].isupper()) and "'" not in first and first not in EPONYMS:
         d = d[0].lower() + d[1:]
     return d
 
