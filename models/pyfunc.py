@@ -65,6 +65,21 @@ class MedcodePyfunc(mlflow.pyfunc.PythonModel):  # type: ignore[misc]
         return pd.DataFrame({OUTPUT_COLUMN: out})
 
 
+def model_signature() -> Any:
+    """Input: `text` required, context columns optional (age double, the rest strings);
+    output: the `suggestion` JSON string column."""
+    from mlflow.models import ModelSignature
+    from mlflow.types import ColSpec, Schema
+
+    inputs = Schema([
+        ColSpec("string", "id", required=False),
+        ColSpec("string", "text"),
+        ColSpec("double", "age", required=False),
+        *(ColSpec("string", c, required=False) for c in ("sex", "date_of_service", "setting", "specialty")),
+    ])
+    return ModelSignature(inputs=inputs, outputs=Schema([ColSpec("string", OUTPUT_COLUMN)]))
+
+
 def unwrap_suggester(pyfunc_model: Any) -> Any:
     """The in-process Suggester inside a loaded pyfunc model."""
     inner = pyfunc_model.unwrap_python_model()

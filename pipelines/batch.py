@@ -105,14 +105,23 @@ def check_row(rec: dict[str, Any]) -> str:
 def flat_row(rec: dict[str, Any], fallback_id: str) -> dict[str, Any]:
     """The pyfunc input columns (models.pyfunc.INPUT_COLUMNS) for one gold/input record."""
     patient = rec.get("patient") if isinstance(rec.get("patient"), dict) else {}
+    age = patient.get("age", rec.get("age"))
+    try:
+        age_f = float(age) if age is not None else float("nan")
+    except (TypeError, ValueError):
+        age_f = float("nan")
+
+    def s(v: Any) -> str:
+        return "" if v is None else str(v)
+
     return {
         "id": str(rec.get("id") or fallback_id),
         "text": rec["text"],
-        "age": patient.get("age", rec.get("age")),
-        "sex": patient.get("sex", rec.get("sex")),
-        "date_of_service": rec.get("date_of_service"),
-        "setting": rec.get("setting"),
-        "specialty": rec.get("specialty"),
+        "age": age_f,
+        "sex": s(patient.get("sex", rec.get("sex"))),
+        "date_of_service": s(rec.get("date_of_service")),
+        "setting": s(rec.get("setting")),
+        "specialty": s(rec.get("specialty")),
     }
 
 
@@ -326,9 +335,7 @@ def _spark_predict(model_uri: str) -> Any:
 def _run_spark(todo: list[dict[str, Any]], out: Path, run_id: str, model_uri: str, master: str | None,
                fmt: str) -> int:
     spark = spark_session(master)
-    pdf = pd.DataFrame(todo).astype({"age": "float64"})
-    for col in ("sex", "date_of_service", "setting", "specialty"):
-        pdf[col] = pdf[col].astype("string")
+    pdf = pd.DataFrame(todo)
     n_parts = max(1, min(len(pdf) // 32, spark.sparkContext.defaultParallelism * 4))
     sdf = spark.createDataFrame(pdf).repartition(n_parts)
     result = sdf.mapInPandas(_spark_predict(model_uri), schema="id string, suggestion string")

@@ -49,7 +49,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CONFIG_KEYS = {
     "seed": None,
     "experiment": None,
-    "data": {"synthetic", "codiesp_train", "extra", "limit_train", "limit_dev"},
+    "data": {"synthetic", "synthetic_dir", "codiesp_train", "extra", "limit_train", "limit_dev"},
     "feedback_weight": None,
     "suggester": None,  # validated by SuggestConfig
     "promotion": {"tolerance"},
@@ -164,6 +164,17 @@ def apply_feedback(train: list[dict[str, Any]], feedback: list[dict[str, Any]], 
     return len(reviewed)
 
 
+def load_synthetic(folder: str | Path | None = None) -> list[dict[str, Any]]:
+    """The synthetic corpus in `folder` (default data/synthetic), generated deterministically
+    (default size and seed) the first time if it is not there."""
+    from pipelines.synthetic import ensure_corpus, load_corpus
+
+    base = Path(folder) if folder else ROOT / "data" / "synthetic"
+    if not base.is_absolute():
+        base = ROOT / base
+    return load_corpus(ensure_corpus(base))
+
+
 def collect_data(cfg: dict[str, Any], extra: list[str | Path] | None = None) -> TrainingData:
     from pipelines.suggest import read_jsonl
 
@@ -173,11 +184,7 @@ def collect_data(cfg: dict[str, Any], extra: list[str | Path] | None = None) -> 
     dev: list[dict[str, Any]] = []
     sources: dict[str, dict[str, Any]] = {}
     if d["synthetic"]:
-        from pipelines.suggest import _synthetic_notes
-
-        synth = _synthetic_notes(ROOT)
-        if not synth:
-            raise ConfigError("the synthetic corpus is missing (data/synthetic) and could not be generated")
+        synth = load_synthetic(d.get("synthetic_dir"))
         s_train = [n for n in synth if n.get("split") == "train"]
         s_dev = [n for n in synth if n.get("split") == "dev"]
         if d["limit_train"]:
@@ -282,10 +289,9 @@ def train(
     progress: bool = True,
 ) -> TrainResult:
     import mlflow
-    from mlflow.models import infer_signature
     from mlflow.tracking import MlflowClient
 
-    from models.pyfunc import MedcodePyfunc
+    from models.pyfunc import MedcodePyfunc, model_signature
     from pipelines.benchmark import run_benchmark
     from pipelines.suggest import Suggester
 
@@ -334,9 +340,7 @@ def train(
         # the model: a self-contained Suggester directory inside an MLflow pyfunc
         art = suggester.save(tmpd / "suggester")
         example = _input_example(td.dev or td.train)
-        py = MedcodePyfunc()
-        py.suggester = suggester
-        signature = infer_signature(example, py.predict(None, example))
+        signature = model_signature()
         info = mlflow.pyfunc.log_model(
             name="model", python_model=MedcodePyfunc(), artifacts={"suggester": str(art)},
             signature=signature, input_example=example,
@@ -403,9 +407,9 @@ def _input_example(notes: list[dict[str, Any]]) -> Any:
     synthetic = [n for n in notes if n.get("specialty")] or notes
     n = synthetic[0]
     patient = n.get("patient") or {}
-    row = {"id": str(n.get("id", "example")), "text": n["text"][:2000], "age": float(patient.get("age") or 0),
-           "sex": patient.get("sex", "U"), "date_of_service": n.get("date_of_service") or "",
-           "setting": n.get("setting") or "", "specialty": n.get("specialty") or ""}
+    from pipelines.batch import flat_row
+
+    row = flat_row({**n, "patient": patient, "text": n["text"][:2000]}, "example")
     return pd.DataFrame([{k: row[k] for k in INPUT_COLUMNS}])
 
 
