@@ -37,7 +37,7 @@ for _name, _default in (
         Doc.set_extension(_name, default=_default)
 
 
-_TOKEN = re.compile(r"\w+|[^\w\s]|\s+")
+_TOKEN_WS = re.compile(r"(\w+|[^\w\s])(\s*)")
 
 
 class MedcodeTokenizer:
@@ -51,18 +51,23 @@ class MedcodeTokenizer:
     def __call__(self, text: str) -> Doc:
         words: list[str] = []
         spaces: list[bool] = []
-        for m in _TOKEN.finditer(text):
-            tok = m.group()
-            if tok[0].isspace():
-                if words and not spaces[-1] and not words[-1][0].isspace() and tok[0] == " ":
-                    spaces[-1] = True
-                    tok = tok[1:]
-                    if not tok:
-                        continue
-                words.append(tok)
+        lead = len(text) - len(text.lstrip())
+        if lead:
+            words.append(text[:lead])
+            spaces.append(False)
+        for tok, ws in _TOKEN_WS.findall(text, lead):
+            words.append(tok)
+            if not ws:
+                spaces.append(False)
+            elif ws == " ":
+                spaces.append(True)
+            elif ws[0] == " ":
+                spaces.append(True)
+                words.append(ws[1:])
                 spaces.append(False)
             else:
-                words.append(tok)
+                spaces.append(False)
+                words.append(ws)
                 spaces.append(False)
         doc = Doc(self.vocab, words=words, spaces=spaces)
         doc.user_data["medcode_text"] = text
