@@ -40,7 +40,8 @@ def test_same_seed_same_notes_and_prefix_stable() -> None:
 def test_written_corpus_is_byte_identical(tmp_path: Path) -> None:
     s1 = write_corpus(tmp_path / "a", n=15, seed=9, gzip_output=True)
     write_corpus(tmp_path / "b", n=15, seed=9, gzip_output=True)
-    assert (tmp_path / "a" / "notes.jsonl.gz").read_bytes() == (tmp_path / "b" / "notes.jsonl.gz").read_bytes()
+    for name in ("notes.jsonl.gz", "stats.json"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
     assert s1["notes"] == 15
     assert len(load_corpus(tmp_path / "a" / "notes.jsonl.gz")) == 15
 
