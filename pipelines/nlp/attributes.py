@@ -130,9 +130,9 @@ class AttributeScanner:
                 found = self.first(name, lo, hi)
                 if found is not None:
                     attrs[name] = found
-        v = self.first("type", max(lo, m.start - 12), min(hi, m.end + 12))
-        if v is not None:
-            attrs["type"] = v
+        ty = self.first("type", max(lo, m.start - 12), min(hi, m.end + 12))
+        if ty is not None:
+            attrs["type"] = ty
         tri = self.first("trimester", sent_start, sent_end)
         if tri is not None:
             attrs["trimester"] = tri
@@ -247,9 +247,9 @@ def encounter_facts(text: str, mentions: list[Mention], sections: list[str]) -> 
     # ---- risk
     meds = [m for m in mentions if m.kind == "medication" and m.assertion in ("present", "uncertain", "historical")]
     rx = False
-    for m in meds:
-        window = text[max(0, m.start - 50) : m.end + 50]
-        if _RX_MGMT.search(window) and not _OTC.search(m.text.lower()):
+    for med in meds:
+        window = text[max(0, med.start - 50) : med.end + 50]
+        if _RX_MGMT.search(window) and not _OTC.search(med.text.lower()):
             rx = True
             break
     if re.search(r"\bprescription drug management\b", text, _I):

@@ -25,7 +25,7 @@ from spacy.vocab import Vocab
 from pipelines.nlp.attributes import AttributeScanner, encounter_facts
 from pipelines.nlp.lexicon import Lexicon, load_normalizer
 from pipelines.nlp.rules_engine import ContextRules, SectionIndex, Sectionizer, header_spans, split_sentences
-from pipelines.nlp.types import CodeCandidate, EncounterFacts, Mention
+from pipelines.nlp.types import CodeCandidate, EncounterFacts, Mention, Section
 
 for _name, _default in (
     ("medcode_sections", None),
@@ -90,7 +90,7 @@ class MedcodeTokenizer:
         return self
 
 
-@registry.tokenizers("medcode_tokenizer_v1")
+@registry.tokenizers("medcode_tokenizer_v1")  # type: ignore[untyped-decorator]
 def make_tokenizer() -> Callable[[Language], MedcodeTokenizer]:
     def create(nlp: Language) -> MedcodeTokenizer:
         return MedcodeTokenizer(nlp.vocab)
@@ -105,8 +105,8 @@ def doc_text(doc: Doc) -> str:
     return text
 
 
-def _sections(doc: Doc) -> list:
-    secs = doc._.medcode_sections
+def _sections(doc: Doc) -> list[Section]:
+    secs: list[Section] | None = doc._.medcode_sections
     if secs is None:
         secs = Sectionizer()(doc_text(doc))
         doc._.medcode_sections = secs
@@ -114,7 +114,7 @@ def _sections(doc: Doc) -> list:
 
 
 def _sentences(doc: Doc) -> list[tuple[int, int]]:
-    sents = doc._.medcode_sentences
+    sents: list[tuple[int, int]] | None = doc._.medcode_sentences
     if sents is None:
         sents = split_sentences(doc_text(doc))
         doc._.medcode_sentences = sents
@@ -145,7 +145,7 @@ class SentencesComponent:
             if sents:
                 pos = numpy.searchsorted(idx, numpy.array([s for s, _ in sents], dtype=idx.dtype), side="left")
                 flags[pos[pos < n]] = 1
-            doc.from_array([SENT_START], flags.reshape(-1, 1).astype("uint64"))
+            doc.from_array([SENT_START], flags.reshape(-1, 1).astype("uint64"))  # type: ignore[arg-type]
         return doc
 
 
@@ -206,11 +206,11 @@ class MentionsComponent:
         doc.spans["medcode_mentions"] = spans_out
         return doc
 
-    def _candidates(self, key: str, cands: tuple) -> tuple[CodeCandidate, ...]:
+    def _candidates(self, key: str, cands: tuple[tuple[str, str, float, str], ...]) -> tuple[CodeCandidate, ...]:
         """CodeCandidate objects per lexicon key, built once (mentions get their own list)."""
         hit = self._cand_cache.get(key)
         if hit is None:
-            hit = tuple(CodeCandidate(sy, c, sc, t) for sy, c, sc, t in cands)
+            hit = tuple(CodeCandidate(sy, c, sc, t) for sy, c, sc, t in cands)  # type: ignore[arg-type]
             if len(self._cand_cache) < 50_000:
                 self._cand_cache[key] = hit
         return hit

@@ -9,6 +9,7 @@ import itertools
 import re
 import re._parser as _sre_parser  # the stdlib regex parser: expands cue patterns to phrases
 from dataclasses import dataclass
+from typing import Any
 
 from pipelines.nlp.lexicon import read_rule_file
 from pipelines.nlp.normalize import lower_same_length
@@ -33,7 +34,7 @@ def expand_pattern(pattern: str) -> list[str] | None:
     return sorted(set(out)) if len(out) <= _MAX_EXPANSIONS else None
 
 
-def _expand(items: list) -> list[str]:
+def _expand(items: list[Any]) -> list[str]:
     acc = [""]
     for op, av in items:
         name = str(op)
@@ -84,9 +85,9 @@ class RuleError(ValueError):
 
 # ---------------------------------------------------------------------------- sections
 class Sectionizer:
-    def __init__(self, data: dict | None = None) -> None:
+    def __init__(self, data: dict[str, Any] | None = None) -> None:
         data = data if data is not None else read_rule_file("sections.yaml")
-        self.rules: list[dict] = data["rules"]
+        self.rules: list[dict[str, Any]] = data["rules"]
         self.blank_line_ends = frozenset(data.get("blank_line_ends", []))
         header_to_section: dict[str, str] = {}
         ids: set[str] = set()
@@ -128,10 +129,10 @@ class Sectionizer:
         for i, (start, _hend, name, header) in enumerate(heads):
             end = heads[i + 1][0] if i + 1 < len(heads) else len(text)
             if name in self.blank_line_ends:
-                m = self._blank.search(text, _hend, end)
-                if m is not None and text[m.end() : end].strip():
-                    out.append(Section(name, start, m.start(), header))
-                    out.append(Section("unknown", m.end(), end, ""))
+                blank = self._blank.search(text, _hend, end)
+                if blank is not None and text[blank.end() : end].strip():
+                    out.append(Section(name, start, blank.start(), header))
+                    out.append(Section("unknown", blank.end(), end, ""))
                     continue
             out.append(Section(name, start, end, header))
         return out
@@ -247,7 +248,7 @@ _FIRST = re.compile(r"[a-z0-9]+|[^\sa-z0-9]")
 
 
 class ContextRules:
-    def __init__(self, data: dict | None = None) -> None:
+    def __init__(self, data: dict[str, Any] | None = None) -> None:
         data = data if data is not None else read_rule_file("context.yaml")
         self.default_max_words = int(data.get("default_max_words", 14))
         self.section_defaults: dict[str, str] = dict(data.get("section_defaults", {}))
@@ -284,13 +285,13 @@ class ContextRules:
                 (pat, rule["id"], rule["category"], rule["direction"], int(rule.get("max_words", self.default_max_words)))
             )
         # per first word: one regex, alternatives longest first (then rule order), + phrase -> rule
-        for first, items in raw_phrases.items():
+        for first_word, items in raw_phrases.items():
             items.sort(key=lambda x: (-len(x[0]), x[1]))
             order_of: dict[str, int] = {}
-            for ph, order in items:
-                order_of.setdefault(ph, order)
+            for ph, ph_order in items:
+                order_of.setdefault(ph, ph_order)
             alt = "|".join(re.escape(ph) + ("(?![a-z0-9])" if ph[-1].isalnum() else "") for ph in order_of)
-            self.phrases[first] = (re.compile(f"(?:{alt})"), order_of)
+            self.phrases[first_word] = (re.compile(f"(?:{alt})"), order_of)
 
 
     def cues(self, text: str) -> list[Cue]:
