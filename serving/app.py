@@ -70,7 +70,7 @@ def create_app(settings: Settings | None = None, *, loader: Loader | None = None
             svc.store  # noqa: B018 - open and migrate the feedback database now, not on first use
         except Exception as exc:
             log.error("feedback store unavailable", extra={"error": f"{type(exc).__name__}: {exc}"})
-        threading.Thread(target=svc.codeset_version, name="medcode-codesets-warm", daemon=True).start()
+        threading.Thread(target=svc.warm_codesets, name="medcode-codesets-warm", daemon=True).start()
         provider.start()
         try:
             yield

@@ -54,6 +54,14 @@ class Service:
                     self._writer = GroupCommitter(store, on_batch=self.metrics.feedback_batch.observe)
         return self._writer
 
+    def warm_codesets(self) -> None:
+        """Load the code sets and the search index now (background thread at start-up)."""
+        try:
+            cs = load_codesets()
+            cs.search("warm up", k=1)
+        except Exception:
+            pass
+
     def codeset_version(self) -> str | None:
         try:
             return load_codesets().version

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -414,3 +414,15 @@ def test_saturated_server_sheds_before_parsing(make_app: Callable[..., FastAPI])
         assert c.post("/v1/suggest", json={"text": NOTE}).status_code == 200
         m = c.get("/metrics").text
         assert 'medcode_http_requests_total{method="POST",route="/v1/suggest",status="503"} 1.0' in m
+
+
+def test_chunked_body_over_limit_is_413(make_app: Callable[..., FastAPI]) -> None:
+    def chunks() -> Iterator[bytes]:
+        yield b'{"text": "'
+        for _ in range(10):
+            yield b"a" * 500
+        yield b'"}'
+
+    with TestClient(make_app(max_body_bytes=2000)) as c:
+        r = c.post("/v1/suggest", content=chunks(), headers={"content-type": "application/json"})
+        assert r.status_code == 413 and "2000 bytes" in r.json()["detail"]
