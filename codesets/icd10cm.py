@@ -162,7 +162,7 @@ class Icd10cm:
         out: list[str] = []
         item = self._structure.get(key[:3])
         parent = item[1] if item else ""
-        while parent:
+        while parent and parent not in out:  # guard against a malformed (cyclic) hierarchy
             out.append(parent)
             node = self._structure.get(parent)
             parent = node[1] if node else ""

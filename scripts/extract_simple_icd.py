@@ -26,6 +26,10 @@ def _write(name: str, header: list[str], rows: list[list[str]]) -> None:
     (OUT / name).write_bytes(gzip.compress(buf.getvalue().encode(), mtime=0))
 
 
+def _block_id(name: str) -> str:
+    return name if "-" in name or cm.is_chapter(name) else f"{name}-{name}"
+
+
 def main() -> None:
     incl: list[list[str]] = []
     struct: list[list[str]] = []
@@ -33,13 +37,21 @@ def main() -> None:
         if cm.is_chapter(item):
             struct.append([f"CH{item}", "chapter", "", cm.get_description(item)])
             continue
-        if cm.is_block(item):
+        if cm.is_block(item) and "-" in item:
             parent = cm.get_parent(item)
-            struct.append([item, "block", f"CH{parent}" if cm.is_chapter(parent) else parent, cm.get_description(item)])
+            struct.append([item, "block", f"CH{parent}" if cm.is_chapter(parent) else _block_id(parent),
+                           cm.get_description(item)])
+            continue
+        if cm.is_block(item):
+            # a one-category block shares its name with its category (B10, C50, O09...):
+            # name the block B10-B10 so the hierarchy has no self-loop
+            parent = cm.get_ancestors(item)[1]  # [the block itself, its parent, ...]
+            struct.append([f"{item}-{item}", "block", f"CH{parent}" if cm.is_chapter(parent) else _block_id(parent),
+                           cm.get_description(item)])
             continue
         key = item.replace(".", "")
         if cm.is_category(item):
-            struct.append([key, "category", cm.get_parent(item), ""])
+            struct.append([key, "category", _block_id(cm.get_parent(item)), ""])
         for term in cm.get_inclusion_term(item):
             incl.append([key, "inclusion", term.strip()])
         for term in cm.get_includes(item):

@@ -117,3 +117,10 @@ def test_ncci_and_addons(cs):
 
 def test_version_string(cs):
     assert cs.version.startswith("icd10cm-FY2024-FY2026")
+
+
+@pytest.mark.parametrize(("key", "chapter"), [("O0900", "CH15"), ("C50911", "CH2"), ("B1081", "CH1"), ("E1165", "CH4")])
+def test_one_category_blocks_have_no_cycle(cs, key, chapter):
+    assert cs.icd.chapter(key) == chapter
+    assert len(cs.icd.containers(key)) == len(set(cs.icd.containers(key)))
+    cs.icd.notes(key)  # terminates
