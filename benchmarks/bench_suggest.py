@@ -46,12 +46,15 @@ def _notes(path: Path, split: str | None = None) -> list[dict[str, Any]]:
     return [n for n in out if split is None or n.get("split") == split]
 
 
+SYNTHETIC: list[Path] = []
+
+
 def _synthetic(split: str) -> list[dict[str, Any]]:
+    from pipelines.synthetic import load_corpus
+
     folder = ROOT / "data" / "synthetic"
-    notes: list[dict[str, Any]] = []
-    for f in sorted(folder.glob("*.jsonl")):
-        notes += [n for n in _notes(f) if n.get("split", f.stem) == split]
-    return notes
+    files = SYNTHETIC or sorted([*folder.glob("*.jsonl"), *folder.glob("*.jsonl.gz")])
+    return [n for f in files for n in load_corpus(f) if n.get("split") == split]
 
 
 def _key(c: str) -> str:
@@ -123,14 +126,17 @@ def _em_exact(notes: list[dict[str, Any]], results: list[Any]) -> float | None:
     return round(n_ok / n_all, 4) if n_all else None
 
 
+LIMIT = [0]
+
+
 def evaluate(s: Any) -> dict[str, Any]:
     out: dict[str, Any] = {"model_version": s.model_version}
-    test = _synthetic("test")
+    test = _synthetic("test")[: LIMIT[0] or None]
     if test:
         res = [s.suggest(n["text"], n) for n in test]
         out["synthetic_test"] = {"icd10cm": _score(test, res, "icd10cm"), "cpt": _score(test, res, "cpt"),
                                  "em_exact": _em_exact(test, res)}
-    dev = _notes(ROOT / "data" / "external" / "codiesp" / "dev.jsonl")
+    dev = _notes(ROOT / "data" / "external" / "codiesp" / "dev.jsonl")[: LIMIT[0] or None]
     if dev:
         res = [s.suggest(n["text"]) for n in dev]
         out["codiesp_dev"] = {"icd10cm": _score(dev, res, "icd10cm")}
@@ -171,7 +177,12 @@ def main() -> None:
     ap.add_argument("--model", help="saved Suggester folder (default: the default model)")
     ap.add_argument("--eval", action="store_true", help="accuracy on held-out sets instead of speed")
     ap.add_argument("-n", type=int, default=200, help="timed calls")
+    ap.add_argument("--synthetic", type=Path, help="synthetic corpus file (default: data/synthetic/)")
+    ap.add_argument("--limit", type=int, default=0, help="evaluate at most this many notes per set")
     args = ap.parse_args()
+    if args.synthetic:
+        SYNTHETIC.append(args.synthetic)
+    LIMIT[0] = args.limit
     from pipelines.suggest import load_suggester
 
     t0 = time.perf_counter()
