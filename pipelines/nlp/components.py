@@ -24,7 +24,14 @@ from spacy.vocab import Vocab
 
 from pipelines.nlp.attributes import AttributeScanner, encounter_facts
 from pipelines.nlp.lexicon import Lexicon, load_normalizer
-from pipelines.nlp.rules_engine import ContextRules, SectionIndex, Sectionizer, header_spans, split_sentences
+from pipelines.nlp.rules_engine import (
+    ContextRules,
+    SectionIndex,
+    Sectionizer,
+    StatusCodes,
+    header_spans,
+    split_sentences,
+)
 from pipelines.nlp.types import CodeCandidate, EncounterFacts, Mention, Section
 
 for _name, _default in (
@@ -228,6 +235,7 @@ class MentionsComponent:
 class ContextComponent:
     def __init__(self) -> None:
         self.rules = ContextRules()
+        self.status = StatusCodes()
 
     def __call__(self, doc: Doc) -> Doc:
         mentions: list[Mention] = doc._.medcode_mentions or []
@@ -250,6 +258,13 @@ class ContextComponent:
             # a cue may start on the header's colon ("Social history: no tobacco use")
             sc = [c for c in cues[max(lo - 1, 0) : hi] if s < c.end <= e and not (c.start < m.end and m.start < c.end)]
             m.assertion = self.rules.assertion(text, m.start, m.end, s, e, sc, m.section)  # type: ignore[assignment]
+            if m.assertion in ("family", "historical") and m.candidates:
+                top = [c.code for c in m.candidates[:3] if c.system == "icd10cm"]
+                have = {c.code for c in m.candidates}
+                score = round(0.9 * m.candidates[0].score, 4)
+                for code in self.status.codes(m.assertion, top):
+                    if code not in have:
+                        m.candidates.append(CodeCandidate("icd10cm", code, score, f"{m.assertion} history"))
         return doc
 
 

@@ -356,6 +356,32 @@ class ContextRules:
         return self.section_defaults.get(section, "present")
 
 
+_STATUS_KEYS = {"id", "assertion", "prefixes", "code"}
+
+
+class StatusCodes:
+    """Family / personal history status codes for mentions asserted family or historical."""
+
+    def __init__(self, data: dict[str, Any] | None = None) -> None:
+        data = data if data is not None else read_rule_file("status_codes.yaml")
+        self.rules: list[tuple[str, tuple[str, ...], str, str]] = []
+        ids: set[str] = set()
+        for rule in data["rules"]:
+            if set(rule) != _STATUS_KEYS:
+                raise RuleError(f"status rule {rule.get('id')!r}: keys must be {sorted(_STATUS_KEYS)}")
+            if rule["assertion"] not in ("family", "historical") or rule["id"] in ids:
+                raise RuleError(f"status rule {rule['id']!r}: bad assertion or duplicate id")
+            ids.add(rule["id"])
+            self.rules.append((rule["assertion"], tuple(rule["prefixes"]), rule["code"], rule["id"]))
+
+    def codes(self, assertion: str, candidate_codes: list[str]) -> list[str]:
+        out: list[str] = []
+        for a, prefixes, code, _rid in self.rules:
+            if a == assertion and code not in out and any(c.startswith(prefixes) for c in candidate_codes):
+                out.append(code)
+        return out
+
+
 def _words_between(text: str, a: int, b: int) -> int:
     if b <= a:
         return 0

@@ -299,3 +299,30 @@ def test_note_text_never_logged(nlp: NlpPipeline, caplog: pytest.LogCaptureFixtu
 def test_version_names_pipeline_and_lexicon(nlp: NlpPipeline) -> None:
     assert nlp.version.startswith("medcode-nlp-")
     assert "+lex-" in nlp.version
+
+
+def test_rule_file_codes_are_valid() -> None:
+    """Every code named in the curated rule files is a valid, reportable code."""
+    from codesets import load_codesets
+    from pipelines.nlp.lexicon import read_rule_file
+
+    cs = load_codesets()
+    bad = []
+    for rule in read_rule_file("status_codes.yaml")["rules"]:
+        if cs.lookup(rule["code"]).status != "valid":
+            bad.append(rule["code"])
+    for concept in read_rule_file("synonyms.yaml")["concepts"]:
+        for system, codes in (concept.get("codes") or {}).items():
+            for code in codes:
+                if system == "icd10cm" and cs.lookup(code, system="icd10cm").status not in ("valid", "header"):
+                    bad.append(code)
+    assert not bad, bad
+
+
+def test_family_and_personal_history_status_codes(nlp: NlpPipeline) -> None:
+    a = nlp.analyze("Family history of colon cancer. History of DVT. Mother had breast cancer.")
+    assert "Z80.0" in _codes(_find(a, "colon cancer"))
+    assert "Z86.718" in _codes(_find(a, "DVT"))
+    assert "Z80.3" in _codes(_find(a, "breast cancer"))
+    # a present condition gets no status code
+    assert not any(c.startswith("Z8") for c in _codes(_find(nlp.analyze("Colon cancer, on chemotherapy."), "Colon cancer")))
