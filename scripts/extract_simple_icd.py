@@ -33,6 +33,7 @@ def _block_id(name: str) -> str:
 def main() -> None:
     incl: list[list[str]] = []
     struct: list[list[str]] = []
+    seen_blocks: set[str] = set()
     for item in cm.get_all_codes(with_dots=True):
         if cm.is_chapter(item):
             struct.append([f"CH{item}", "chapter", "", cm.get_description(item)])
@@ -42,7 +43,8 @@ def main() -> None:
             struct.append([item, "block", f"CH{parent}" if cm.is_chapter(parent) else _block_id(parent),
                            cm.get_description(item)])
             continue
-        if cm.is_block(item):
+        if cm.is_block(item) and item not in seen_blocks:
+            seen_blocks.add(item)  # its second occurrence in the listing is the category
             # a one-category block shares its name with its category (B10, C50, O09...):
             # name the block B10-B10 so the hierarchy has no self-loop
             parent = cm.get_ancestors(item)[1]  # [the block itself, its parent, ...]
