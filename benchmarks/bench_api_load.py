@@ -99,6 +99,8 @@ async def burst(url: str, route: str, n: int) -> dict[str, Any]:
             r = await client.post(route, json=body_for(route, i))
             return r.status_code, (time.perf_counter() - t0) * 1000, r.headers.get("retry-after")
 
+        # open the connections first, so the burst measures the server and not TCP/TLS set-up
+        await asyncio.gather(*(client.get("/health") for _ in range(n)), return_exceptions=True)
         res = await asyncio.gather(*(one(i) for i in range(n)), return_exceptions=True)
     ok = [x for x in res if isinstance(x, tuple)]
     rejected = [x for x in ok if x[0] == 503]
@@ -115,7 +117,8 @@ async def burst(url: str, route: str, n: int) -> dict[str, Any]:
 def run(args: argparse.Namespace) -> dict[str, Any]:
     work = Path(tempfile.mkdtemp(prefix="medcode-load-"))
     env = {"MEDCODE_MAX_CONCURRENCY": str(args.max_concurrency), "MEDCODE_MAX_QUEUE": str(args.max_queue),
-           "MEDCODE_LOG_LEVEL": "WARNING", "MEDCODE_FAKE_WORK_MS": str(args.work_ms)}
+           "MEDCODE_LOG_LEVEL": "WARNING", "MEDCODE_FAKE_WORK_MS": str(args.work_ms),
+           "MEDCODE_FAKE_SLEEP_MS": str(args.sleep_ms)}
     if args.suggester == "pipeline":
         env["MEDCODE_SUGGESTER_FACTORY"] = "serving.testing:make_untrained_pipeline"
     if args.suggester == "real":
@@ -124,6 +127,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     srv = ServerProcess(work, env, cpus=cpus)
     srv.start(timeout=args.start_timeout)
     out: dict[str, Any] = {"suggester": args.suggester, "work_ms": args.work_ms if args.suggester == "fake" else None,
+                           "sleep_ms": args.sleep_ms if args.suggester == "fake" else None,
                            "server_cpus": cpus, "host_cpus": os.cpu_count(),
                            "loadavg_before": os.getloadavg(), "routes": {}}
     try:
@@ -161,6 +165,7 @@ def main() -> None:
     ap.add_argument("--suggester", choices=["fake", "pipeline", "real"], default="fake")
     ap.add_argument("--model-uri", default="default", help="with --suggester real")
     ap.add_argument("--work-ms", type=float, default=0.0, help="CPU per call of the fake suggester")
+    ap.add_argument("--sleep-ms", type=float, default=0.0, help="wall time per call of the fake (no CPU)")
     ap.add_argument("--cpus", default="0,1", help="CPUs the server is pinned to ('' = no pinning)")
     ap.add_argument("--levels", default="1,2,4,8,16,32")
     ap.add_argument("--duration", type=float, default=6.0, help="seconds per level")
