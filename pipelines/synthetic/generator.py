@@ -1070,26 +1070,24 @@ class NoteGenerator:
         )
 
     def _ptp(self, lines: list[Line], day: dt.date) -> list[Line]:
-        """Resolve NCCI PTP pairs: E/M carries 25; a column-2 code is dropped unless the edit allows a
-        bypass modifier and the services are distinct (then 59)."""
+        """Resolve NCCI PTP pairs: an E/M paired with a procedure carries 25 where the edit allows a
+        bypass; distinct skin procedures take 59; otherwise the column-2 code is dropped. Add-on codes
+        whose primary is absent are dropped too."""
         procs = self.cs.procedures
         out: list[Line] = []
         for ln in lines:
             keep = True
+            drop: list[Line] = []
             for prev in out:
                 e = procs.ptp_edit(prev.code, ln.code, day)
                 if e is None:
                     continue
-                if is_em(prev.code) or is_em(ln.code):
-                    em_line = prev if is_em(prev.code) else ln
-                    if e.modifier_indicator == 1 and any(m in em_line.modifiers for m in ("25", "57")):
-                        continue
-                    if e.modifier_indicator == 1 and em_line is prev:
-                        prev.modifiers.append("25")
-                        continue
-                    keep = False
-                    break
-                if e.modifier_indicator == 1 and ln.cat in ("skin",) and prev.cat == "skin":
+                em_line = prev if is_em(prev.code) else ln if is_em(ln.code) else None
+                if em_line is not None and not (is_em(prev.code) and is_em(ln.code)) and e.modifier_indicator == 1:
+                    if not any(m in em_line.modifiers for m in ("25", "57")):
+                        em_line.modifiers.append("25")
+                    continue
+                if e.modifier_indicator == 1 and ln.cat == "skin" and prev.cat == "skin":
                     target = ln if e.column2 == ln.code else prev
                     if "59" not in target.modifiers:
                         target.modifiers.append("59")
@@ -1097,11 +1095,15 @@ class NoteGenerator:
                 if e.column2 == ln.code:
                     keep = False
                     break
-                out.remove(prev)
-                break
+                drop.append(prev)
+            for d in drop:
+                out.remove(d)
             if keep:
                 out.append(ln)
-        return out
+        addons = procs.addons
+        present = {ln.code for ln in out}
+        return [ln for ln in out if not (ln.code in addons and addons[ln.code][0] == 1 and addons[ln.code][1]
+                                         and not addons[ln.code][1] & present)]
 
     # ---- preventive visits --------------------------------------------------------------
     def _preventive(self, rng: random.Random, specialty: str, age: int, sex: str, day: dt.date, fy: int, family: str,
@@ -1478,8 +1480,12 @@ CODABLE_SYMPTOMS = frozenset({
 })
 
 
+_EM_RE = re.compile(r"^99(?:20[2-5]|21[1-5]|38[1-7]|39[1-7])$")
+
+
 def is_em(code: str) -> bool:
-    return code.startswith(("992", "994"))
+    """Office/outpatient and preventive E/M codes (the codes modifier 25 applies to)."""
+    return bool(_EM_RE.match(code)) or code in ("G0438", "G0439")
 
 
 def _fix_dots(code: str) -> str:
