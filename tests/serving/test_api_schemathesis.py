@@ -4,6 +4,8 @@ code sets answer the rest. CI runs >= 500 generated cases; the `slow` variant ru
 
 from __future__ import annotations
 
+import atexit
+import shutil
 import tempfile
 from collections import Counter
 from collections.abc import Iterator
@@ -23,6 +25,7 @@ from serving.app import create_app
 from serving.settings import Settings
 
 _tmp = Path(tempfile.mkdtemp(prefix="medcode-schemathesis-"))
+atexit.register(shutil.rmtree, _tmp, True)
 _settings = Settings(
     model_uri="none",
     suggester_factory="serving.testing:make_keyword_suggester",
