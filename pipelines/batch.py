@@ -17,6 +17,7 @@ import datetime as dt
 import json
 import logging
 import os
+import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -313,6 +314,9 @@ def _run_local(todo: list[dict[str, Any]], out: Path, run_id: str, model_uri: st
 
 def spark_session(master: str | None = None) -> Any:
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    # executors run this interpreter (the project venv) unless the cluster says otherwise
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
     from pyspark.sql import SparkSession
 
     master = master or os.environ.get("MEDCODE_SPARK_MASTER", "local[*]")
