@@ -70,6 +70,19 @@ _SCANS: list[tuple[str, re.Pattern[str], object]] = [
     ("body_site", _BODY, lambda m: m.group(1).lower()),
     ("control", _CONTROL, lambda m: m.group(1).lower().replace(" ", "_").replace("-", "_")),
 ]
+# literal substrings at least one of which every match of the pattern contains
+_NEEDLES: dict[str, tuple[str, ...]] = {
+    "acuity:acute_on_chronic": ("on chronic", "on-chronic"),
+    "episode:sequela": ("sequela", "late effect", "residual"),
+    "episode:subsequent": ("subsequent", "follow", "healing", "cast check", "recheck"),
+    "episode:initial": ("initial", "active treatment", "new injury", "injured", "acute injury", "presents"),
+    "stage": ("stage", "grade", "class", "ckd", "gold"),
+    "type": ("type", "dm"),
+    "trimester": ("trimester",),
+    "weeks": ("week", "wk"),
+    "ga": ("ga", "gestational"),
+    "laterality:bilateral": ("bilat", "b/l", "both"),
+}
 _GROUPS = tuple(
     (group, tuple((f"{group}:{v}", v) for v in values))
     for group, values in (
@@ -88,6 +101,10 @@ class AttributeScanner:
         low = lower_same_length(text)
         hits: dict[str, list[tuple[int, int, str]]] = {}
         for key, pat, value in _SCANS:
+            needles = _NEEDLES.get(key)
+            if needles is not None and not any(n in low for n in needles):
+                hits[key] = []  # a substring test is far cheaper than a regex scan
+                continue
             hits[key] = [(m.start(), m.end(), value(m) if callable(value) else str(value)) for m in pat.finditer(low)]
         self.hits = hits
         self.starts = {k: [h[0] for h in v] for k, v in hits.items()}

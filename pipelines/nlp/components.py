@@ -18,7 +18,7 @@ from typing import Any
 import numpy
 from spacy.attrs import IDX, SENT_START
 from spacy.language import Language
-from spacy.tokens import Doc
+from spacy.tokens import Doc, Span
 from spacy.util import registry
 from spacy.vocab import Vocab
 
@@ -26,6 +26,7 @@ from pipelines.nlp.attributes import AttributeScanner, encounter_facts
 from pipelines.nlp.lexicon import Lexicon, load_normalizer
 from pipelines.nlp.rules_engine import (
     ContextRules,
+    Cue,
     SectionIndex,
     Sectionizer,
     StatusCodes,
@@ -180,12 +181,17 @@ class MentionsComponent:
         lex = self.lexicon
         entries = lex.entries
         mentions: list[Mention] = []
+        # normalise the whole note once, then cut the token stream at sentence boundaries
+        all_spans = list(self.normalizer.spans(text))
+        all_toks = [t for t, _, _ in all_spans]
+        starts = [a for _, a, _ in all_spans]
         for si, (s, e) in enumerate(_sentences(doc)):
-            spans = list(self.normalizer.spans(text[s:e], s))
-            if not spans:
+            lo = bisect.bisect_left(starts, s)
+            hi = bisect.bisect_left(starts, e, lo)
+            if hi <= lo:
                 continue
-            toks = [t for t, _, _ in spans]
-            for i, j, key in lex.match(toks):
+            spans = all_spans[lo:hi]
+            for i, j, key in lex.match(all_toks[lo:hi]):
                 start, end = spans[i][1], spans[j - 1][2]
                 h = bisect.bisect_right(head_starts, start) - 1
                 if h >= 0 and start < heads[h][1]:
@@ -205,12 +211,18 @@ class MentionsComponent:
                     )
                 )
         doc._.medcode_mentions = mentions
-        spans_out = []
-        for m in mentions:
-            sp = doc.char_span(m.start, m.end, label=m.kind, alignment_mode="expand")
-            if sp is not None:
-                spans_out.append(sp)
-        doc.spans["medcode_mentions"] = spans_out
+        if mentions and len(doc):
+            # token index of each mention's first / last character (alignment "expand")
+            idx = doc.to_array(IDX)
+            m_starts = numpy.array([m.start for m in mentions], dtype=idx.dtype)
+            m_ends = numpy.array([m.end for m in mentions], dtype=idx.dtype)
+            first = numpy.searchsorted(idx, m_starts, side="right") - 1
+            last = numpy.searchsorted(idx, m_ends, side="left")
+            doc.spans["medcode_mentions"] = [
+                Span(doc, int(a), int(b), label=m.kind) for m, a, b in zip(mentions, first, last, strict=True) if b > a
+            ]
+        else:
+            doc.spans["medcode_mentions"] = []
         return doc
 
     def _candidates(self, key: str, cands: tuple[tuple[str, str, float, str], ...]) -> tuple[CodeCandidate, ...]:
@@ -245,6 +257,7 @@ class ContextComponent:
         sents = _sentences(doc)
         cues = self.rules.cues(text)
         cue_starts = [c.start for c in cues]
+        scopes: dict[tuple[int, int], list[Cue]] = {}
         secs = SectionIndex(_sections(doc))
         for m in mentions:
             s, e = sents[m.sentence]
@@ -253,10 +266,13 @@ class ContextComponent:
             if sec_i >= 0:
                 sec = secs.sections[sec_i]
                 s, e = max(s, sec.start + len(sec.header) + 1 if sec.header else sec.start), min(e, sec.end)
-            lo = bisect.bisect_left(cue_starts, s)
-            hi = bisect.bisect_left(cue_starts, e)
-            # a cue may start on the header's colon ("Social history: no tobacco use")
-            sc = [c for c in cues[max(lo - 1, 0) : hi] if s < c.end <= e and not (c.start < m.end and m.start < c.end)]
+            scope = scopes.get((s, e))
+            if scope is None:
+                lo = bisect.bisect_left(cue_starts, s)
+                hi = bisect.bisect_left(cue_starts, e)
+                # a cue may start on the header's colon ("Social history: no tobacco use")
+                scope = scopes[(s, e)] = [c for c in cues[max(lo - 1, 0) : hi] if s < c.end <= e]
+            sc = [c for c in scope if not (c.start < m.end and m.start < c.end)]
             m.assertion = self.rules.assertion(text, m.start, m.end, s, e, sc, m.section)  # type: ignore[assignment]
             if m.assertion in ("family", "historical") and m.candidates:
                 top = [c.code for c in m.candidates[:3] if c.system == "icd10cm"]

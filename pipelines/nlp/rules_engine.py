@@ -255,9 +255,9 @@ class ContextRules:
         for sec, cat in self.section_defaults.items():
             if sec not in SECTIONS or cat not in ASSERTIONS:
                 raise RuleError(f"context section default {sec!r}: {cat!r} is not a section/assertion")
-        self.rules: list[tuple[re.Pattern[str], str, str, str, int]] = []
-        raw_phrases: dict[str, list[tuple[str, int]]] = {}  # first word -> (phrase, rule order)
-        self.phrases: dict[str, tuple[re.Pattern[str], dict[str, int]]] = {}
+        self.rules: list[tuple[re.Pattern[str] | None, str, str, str, int]] = []
+        # token trie of every phrase the cue patterns expand to; "" marks the end of a phrase
+        self.trie: dict[str, Any] = {}
         self.regex_rules: list[int] = []
         ids: set[str] = set()
         for rule in data["rules"]:
@@ -270,45 +270,56 @@ class ContextRules:
             if rule["id"] in ids:
                 raise RuleError(f"duplicate context rule id {rule['id']!r}")
             ids.add(rule["id"])
-            pat = re.compile(rf"(?<![a-z0-9])(?:{rule['pattern']})(?![a-z0-9])", re.IGNORECASE)
             order = len(self.rules)
             phrases = expand_pattern(rule["pattern"])
-            if phrases is None:
+            pat: re.Pattern[str] | None = None
+            if phrases is None:  # not expandable: runs as a regex
+                pat = re.compile(rf"(?<![a-z0-9])(?:{rule['pattern']})(?![a-z0-9])", re.IGNORECASE)
                 self.regex_rules.append(order)
             else:
                 for ph in phrases:
-                    if ph.strip() and ph == ph.strip():
-                        first = _FIRST.match(ph)
-                        if first:
-                            raw_phrases.setdefault(first.group(), []).append((ph, order))
+                    toks = _FIRST.findall(ph)
+                    if not toks:
+                        continue
+                    node = self.trie
+                    for t in toks:
+                        node = node.setdefault(t, {})
+                    node.setdefault("", order)  # the earlier rule wins on identical phrases
             self.rules.append(
                 (pat, rule["id"], rule["category"], rule["direction"], int(rule.get("max_words", self.default_max_words)))
             )
-        # per first word: one regex, alternatives longest first (then rule order), + phrase -> rule
-        for first_word, items in raw_phrases.items():
-            items.sort(key=lambda x: (-len(x[0]), x[1]))
-            order_of: dict[str, int] = {}
-            for ph, ph_order in items:
-                order_of.setdefault(ph, ph_order)
-            alt = "|".join(re.escape(ph) + ("(?![a-z0-9])" if ph[-1].isalnum() else "") for ph in order_of)
-            self.phrases[first_word] = (re.compile(f"(?:{alt})"), order_of)
-
 
     def cues(self, text: str) -> list[Cue]:
         """All cues in the text, overlaps resolved (longest first, then rule order)."""
         found: list[tuple[int, int, int, int]] = []  # -length, order, start, end
         low = lower_same_length(text)
-        phrases = self.phrases
-        for w in _FIRST.finditer(low):  # whole alphanumeric runs: "no" is never found inside "know"
-            matcher = phrases.get(w.group())
-            if matcher is None:
+        trie = self.trie
+        toks = [(m.group(), m.start(), m.end()) for m in _FIRST.finditer(low)]
+        n = len(toks)
+        for i in range(n):
+            node = trie.get(toks[i][0])
+            if node is None:
                 continue
-            pos = w.start()
-            m = matcher[0].match(low, pos)
-            if m is not None:
-                found.append((pos - m.end(), matcher[1][m.group()], pos, m.end()))
+            best = -1
+            best_order = 0
+            j = i
+            while True:
+                order = node.get("")
+                if order is not None:
+                    best, best_order = j, order
+                j += 1
+                if j >= n:
+                    break
+                node = node.get(toks[j][0])
+                if node is None:
+                    break
+            if best >= 0:
+                start, end = toks[i][1], toks[best][2]
+                found.append((start - end, best_order, start, end))
         for order in self.regex_rules:
-            for m in self.rules[order][0].finditer(text):
+            pat = self.rules[order][0]
+            assert pat is not None
+            for m in pat.finditer(text):
                 if m.end() > m.start():
                     found.append((m.start() - m.end(), order, m.start(), m.end()))
         found.sort()
