@@ -44,7 +44,7 @@ _EPISODE = re.compile(
 )
 _QUALIFIERS = re.compile(
     r",?\s*(without (complications?|mention of [a-z ]+|hyperglycemia|coma)|not elsewhere classified|"
-    r"not intractable|uncomplicated|not specified as [a-z ]+)\b",
+    r"not intractable|uncomplicated|not specified as [a-z ]+|(?:site )?not specified)\b",
     re.IGNORECASE,
 )
 _LATERALITY = re.compile(r"\b(left|right|bilateral|unilateral|unspecified side)\b", re.IGNORECASE)
@@ -118,6 +118,8 @@ class Lexicon:
             content = [t for t in toks if t not in GENERIC]
             if not content:
                 return
+            if "not" in toks or "no" in toks:
+                return  # "..., site not specified": a negation word inside a key would swallow a cue
             if len(toks) == 1 and (len(toks[0]) < 4 or toks[0].isdigit() or score < 0.9):
                 return  # derived one-word keys ("moderate", "knee") only from whole descriptions
         key = " ".join(sorted(toks))

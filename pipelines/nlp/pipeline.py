@@ -53,6 +53,10 @@ def source_digest() -> str:
             h.update(name.encode())
             h.update(ref.read_bytes())
     h.update(rules_digest().encode())
+    # the build code itself: a change to how keys are made must never reuse an old cache
+    nlp_pkg = resources.files("pipelines.nlp")
+    for name in ("lexicon.py", "normalize.py"):
+        h.update(nlp_pkg.joinpath(name).read_bytes())
     return h.hexdigest()[:16]
 
 
@@ -109,6 +113,9 @@ class NlpPipeline:
             try:
                 cached.parent.mkdir(parents=True, exist_ok=True)
                 lex.to_disk(cached)
+                for old in cached.parent.glob("lexicon-*.pkl"):
+                    if old != cached:
+                        old.unlink(missing_ok=True)  # superseded builds
             except OSError:
                 pass  # read-only home: keep the in-memory lexicon
         comp.lexicon = lex
