@@ -164,7 +164,7 @@ def synthetic_quality(nlp: NlpPipeline, limit: int) -> dict[str, object] | None:
     out: dict[str, object] = {"notes": len(rows)}
     for system in ("icd10cm", "procedure"):
         n_spans = hit_span = hit_code = hit_cat = 0
-        n_mentions = precise = 0
+        n_mentions = precise = n_present = precise_present = 0
         for r, a in zip(rows, analyses, strict=True):
             gold_spans: list[tuple[int, int]] = []
             for code, spans in r["evidence"].items():
@@ -184,14 +184,19 @@ def synthetic_quality(nlp: NlpPipeline, limit: int) -> dict[str, object] | None:
             for m in a.mentions:
                 kinds = ("condition", "symptom", "finding") if system == "icd10cm" else ("procedure", "lab", "medication")
                 if m.candidates and m.kind in kinds:
+                    hit = any(_overlaps((m.start, m.end), g) for g in gold_spans)
                     n_mentions += 1
-                    precise += any(_overlaps((m.start, m.end), g) for g in gold_spans)
+                    precise += hit
+                    if m.assertion == "present":
+                        n_present += 1
+                        precise_present += hit
         out[system] = {
             "gold_spans": n_spans,
             "span_recall": hit_span / max(n_spans, 1),
             "code_recall_exact": hit_code / max(n_spans, 1),
             "code_recall_category": hit_cat / max(n_spans, 1),
             "span_precision": precise / max(n_mentions, 1),
+            "span_precision_present_only": precise_present / max(n_present, 1),
         }
     return out
 
