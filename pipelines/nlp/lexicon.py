@@ -47,6 +47,7 @@ _QUALIFIERS = re.compile(
     r"not intractable|uncomplicated|not specified as [a-z ]+|(?:site )?not specified)\b",
     re.IGNORECASE,
 )
+_DOSE_ROUTE = re.compile(r"(?:[\d.]+\s*(?:ml|mg|mcg|units?|g)|im|iv|sc|subq|id|intranasal|oral|each|per dose)", re.IGNORECASE)
 _LATERALITY = re.compile(r"\b(left|right|bilateral|unilateral|unspecified side)\b", re.IGNORECASE)
 
 _RULES_PKG = "pipelines.nlp.rules"
@@ -154,13 +155,15 @@ class Lexicon:
 
     # ---- matching --------------------------------------------------------------------
     def match(self, toks: list[str]) -> list[tuple[int, int, str]]:
-        """Greedy leftmost-longest matches over normalised tokens: (start index, end index, key)."""
+        """Longest match at each start, dropping matches nested in an earlier one:
+        (start index, end index, key)."""
         out: list[tuple[int, int, str]] = []
         n = len(toks)
         entries = self.entries
         vocab = self.vocab
         pairs = self.pairs
         i = 0
+        covered = 0
         while i < n:
             first = toks[i]
             if first not in vocab:
@@ -174,11 +177,12 @@ class Lexicon:
                 key = " ".join(sorted(toks[i:j])) if j - i > 1 else first
                 if key in entries:
                     best, best_key = j, key
-            if best > 0:
+            if best > covered:
+                # a match nested in the previous one is dropped; one that overlaps it and reaches
+                # further is kept ("administered influenza vaccine, trivalent, preservative free")
                 out.append((i, best, best_key))
-                i = best
-            else:
-                i += 1
+                covered = best
+            i += 1
         return out
 
     # ---- persistence -----------------------------------------------------------------
@@ -287,9 +291,15 @@ def build_lexicon(cs: Any | None = None) -> Lexicon:
         if c.category.startswith("em_"):
             continue  # E/M levels come from the encounter facts, not from phrases
         kind = proc_kind(code, c.category)
-        lex.add(c.description, kind, c.system, code, 0.9)
+        for text, score in _variants(c.description):
+            lex.add(text, kind, c.system, code, 0.9 * score)
+        # "Influenza vaccine, trivalent, preservative-free, 0.5 ml, IM" -> without dose and route
+        parts = [p for p in c.description.split(",") if not _DOSE_ROUTE.fullmatch(p.strip())]
+        if len(parts) < len(c.description.split(",")) and parts:
+            lex.add(",".join(parts), kind, c.system, code, 0.88)
         for syn in c.synonyms:
             lex.add(syn, kind, c.system, code, 1.0)
+    _add_vaccine_admin(lex, procs.catalog)
     # HCPCS Level II drugs (public CMS short descriptions), by drug name: only names that are
     # not ordinary clinical words (those appear in ICD-10-CM descriptions)
     icd_words = {w.lower() for e in icd.codes.values() for w in re.findall(r"[A-Za-z]{5,}", e.description)}
@@ -336,6 +346,29 @@ def _add_default_children(lex: Lexicon, icd: Any, fy: int) -> None:
             extra.extend(("icd10cm", dotted(k), round(score * 0.95, 4), term) for k in kids)
         have = {c[1] for c in entry.candidates}
         entry.candidates.extend(c for c in extra if c[1] not in have)
+
+
+def _add_vaccine_admin(lex: Lexicon, catalog: dict[str, Any]) -> None:
+    """A vaccine product mention also offers the administration codes billed with it (first and
+    each additional vaccine; Medicare's G codes for influenza, pneumococcal and hepatitis B)."""
+    admin = [c for c in ("90471", "90472") if c in catalog]
+    for entry in lex._building.values():
+        vaccines = [c for c in entry.candidates if c[1] in catalog and catalog[c[1]].category == "vaccine"]
+        if not vaccines:
+            continue
+        top = vaccines[0][2]
+        extra = list(admin)
+        concept = f"{entry.concept} {vaccines[0][3]}".lower()
+        if "influenza" in concept or "flu" in concept:
+            extra.append("G0008")
+        elif "pneumococcal" in concept or "pcv" in concept or "ppsv" in concept:
+            extra.append("G0009")
+        elif "hepatitis b" in concept or "hep b" in concept:
+            extra.append("G0010")
+        have = {c[1] for c in entry.candidates}
+        for code in extra:
+            if code not in have and code in catalog:
+                entry.candidates.append((catalog[code].system, code, round(0.8 * top, 4), "vaccine administration"))
 
 
 def lexicon_source_digest(cs: Any) -> str:
