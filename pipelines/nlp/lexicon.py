@@ -357,7 +357,7 @@ def _add_vaccine_admin(lex: Lexicon, catalog: dict[str, Any]) -> None:
         if not vaccines:
             continue
         top = vaccines[0][2]
-        extra = list(admin)
+        extra: list[str] = list(admin)
         concept = f"{entry.concept} {vaccines[0][3]}".lower()
         if "influenza" in concept or "flu" in concept:
             extra.append("G0008")
