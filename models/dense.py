@@ -129,6 +129,12 @@ class StaticEncoder:
                 out[r] = (w[:, None] * self._mat[pos]).sum(axis=0) / w.sum()
         return _normalise(out)
 
+    def fingerprint(self) -> str:
+        h = hashlib.sha256(self._ids.tobytes())
+        h.update(self._mat.astype(np.float32).tobytes()[:1 << 20])
+        h.update(self._w.astype(np.float32).tobytes())
+        return h.hexdigest()[:16]
+
     # ---- persistence ------------------------------------------------------------------
     def save(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)

