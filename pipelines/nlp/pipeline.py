@@ -160,6 +160,14 @@ class NlpPipeline:
     @staticmethod
     def _analysis(text: str, doc: object) -> NoteAnalysis:
         d = doc  # spacy Doc
+        if d.text != text:  # type: ignore[attr-defined]
+            # control characters were blanked for matching: evidence text comes from the note itself
+            for m in d._.medcode_mentions or []:  # type: ignore[attr-defined]
+                m.text = text[m.start : m.end]
+            for sec in d._.medcode_sections or []:  # type: ignore[attr-defined]
+                if sec.header:
+                    lead = len(text[sec.start : sec.end]) - len(text[sec.start : sec.end].lstrip(" \t"))
+                    sec.header = text[sec.start + lead : sec.start + lead + len(sec.header)]
         return NoteAnalysis(
             text=text,
             mentions=list(d._.medcode_mentions or []),  # type: ignore[attr-defined]

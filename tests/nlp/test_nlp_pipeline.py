@@ -252,6 +252,7 @@ def test_batch_equals_single(nlp: NlpPipeline) -> None:
         "Le patient présente une fièvre et une toux depuis trois jours.",
         "患者は発熱と咳があります。",
         "\x00\x01\x02 fever \x7f\x1b[31m cough",
+        "chest\x08pain and left\x00knee pain",
         "𝔣𝔢𝔳𝔢𝔯 \u200b\u200d\ufeff cough \u202e reversed \ud7ff",
         "A/P:" * 500,
         "no no no no not denies without",
