@@ -58,8 +58,9 @@ class CandidateRanker(ClassifierMixin, BaseEstimator):
             raise ValueError(f"X has {X.shape[1]} features, the ranker was fitted with {self.n_features_in_}")
         if self.model_ is None:
             return np.full(X.shape[0], self.constant_)
-        if getattr(self, "trees_", None) is not None:
-            return _predict_trees(self.trees_, X)
+        trees = getattr(self, "trees_", None)
+        if trees is not None:
+            return _predict_trees(trees, X)
         return np.asarray(self.model_.predict_proba(X)[:, list(self.model_.classes_).index(self.classes_[-1])])
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
@@ -167,7 +168,7 @@ class IsotonicCalibrator(RegressorMixin, BaseEstimator):
         return np.asarray(self.platt_.predict_proba(s.reshape(-1, 1))[:, 1])
 
 
-def tune_threshold(probs: Sequence[float], labels: Sequence[int], n_missed: int = 0,
+def tune_threshold(probs: Sequence[float] | np.ndarray, labels: Sequence[int] | np.ndarray, n_missed: int = 0,
                    grid: Sequence[float] | None = None) -> tuple[float, float]:
     """Threshold that maximises micro-F1 over candidate rows; `n_missed` gold codes that no
     candidate covered count as false negatives at every threshold. Returns (threshold, f1)."""
@@ -186,7 +187,7 @@ def tune_threshold(probs: Sequence[float], labels: Sequence[int], n_missed: int 
     return best
 
 
-def expected_calibration_error(probs: Sequence[float], labels: Sequence[int], n_bins: int = 10) -> float:
+def expected_calibration_error(probs: Sequence[float] | np.ndarray, labels: Sequence[int] | np.ndarray, n_bins: int = 10) -> float:
     """ECE with equal-width bins: sum over bins of |accuracy - confidence| x bin share."""
     p = np.asarray(probs, dtype=np.float64)
     y = np.asarray(labels, dtype=np.float64)

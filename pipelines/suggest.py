@@ -130,7 +130,7 @@ class SuggestConfig:
 def _default_nlp() -> Analyzer:
     from pipelines.nlp import NlpPipeline
 
-    return NlpPipeline.load()  # type: ignore[no-any-return]
+    return NlpPipeline.load()
 
 
 # ---------------------------------------------------------------------------------------
@@ -411,20 +411,20 @@ class Suggester:
         cpt: list[CptSuggestion] = []
         for i, ln in enumerate(lines):
             derived = ln.code not in conf_of
-            p = conf_of.get(ln.code)
+            conf: float | None = conf_of.get(ln.code)
             if derived:
                 # administration / venipuncture lines follow the line that implies them
                 src = [conf_of[x.code] for x in lines if x.code in conf_of and
                        (is_vaccine_product(x.code) if ln.code in (VACCINE_ADMIN_FIRST, VACCINE_ADMIN_EACH_ADDITIONAL)
                         else is_lab(x.code) if ln.code == VENIPUNCTURE else False)]
-                p = min(src) if src else 0.5
+                conf = min(src) if src else 0.5
             evs = ev_of.get(ln.code, [])
             if not evs and derived:
                 srcs = [x.code for x in lines if x.code in ev_of and (is_vaccine_product(x.code) or is_lab(x.code))]
                 evs = [e for x in srcs for e in ev_of[x]][:3]
             cpt.append(CptSuggestion(
                 code=ln.code, description=self.info.description(ln.code, CPT), modifiers=ln.modifiers, units=ln.units,
-                confidence=round(float(p or 0.0), 4), rank=i + 1, evidence=evs or _facts_evidence(text, analysis),
+                confidence=round(float(conf or 0.0), 4), rank=i + 1, evidence=evs or _facts_evidence(text, analysis),
                 dx=pointers[i] if i < len(pointers) else [],
             ))
         return icd, cpt
@@ -440,7 +440,7 @@ class Suggester:
         from validator.schemas import Claim, Patient, ServiceLine
 
         return Claim(
-            date_of_service=req.date_of_service, patient=req.patient or Patient(), setting=req.setting,
+            date_of_service=req.date_of_service, patient=req.patient or Patient(age=None), setting=req.setting,
             icd10cm=dx[:12], cpt_lines=[ServiceLine(**ln) for ln in lines],
         )
 
@@ -464,7 +464,7 @@ class Suggester:
         except ClaimError as exc:
             from validator.schemas import Finding
 
-            return Validation(status="fail", findings=[Finding(rule="invalid_code", severity="error", codes=[],
+            return Validation(status="fail", findings=[Finding(rule="invalid_code", severity="error", codes=[], line=None,
                                                                message=str(exc), fix="correct the request")])
         return Validation(status=res.status, findings=list(res.findings))
 
@@ -514,11 +514,12 @@ class Suggester:
         full_terms = s.term_index
         Xs, ys = [], []
         for f in range(folds):
-            held = sorted(order[f::folds].tolist())
+            held_idx = sorted(order[f::folds].tolist())
             if folds > 1:
-                keep = set(range(len(train))) - set(held)
+                keep = set(range(len(train))) - set(held_idx)
                 s.term_index = _fit_terms(s, [train[i] for i in sorted(keep)], [train_an[i] for i in sorted(keep)])
-            Xf, yf, _, _, _ = s._rows([train[i] for i in held], [train_an[i] for i in held], [sup_train[i] for i in held])
+            Xf, yf, _, _, _ = s._rows([train[i] for i in held_idx], [train_an[i] for i in held_idx],
+                                      [sup_train[i] for i in held_idx])
             Xs.append(Xf)
             ys.append(yf)
         s.term_index = full_terms
@@ -546,7 +547,10 @@ class Suggester:
 
     def _rows(self, gold: list[dict[str, Any]], analyses: list[NoteAnalysis], sup: list[list[tuple[str, float]]]
               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, int], np.ndarray]:
-        Xs, ys, systems, elig = [], [], [], []
+        Xs: list[np.ndarray] = []
+        ys: list[int] = []
+        systems: list[str] = []
+        elig: list[bool] = []
         missed = {ICD: 0, CPT: 0}
         for g, an, sc in zip(gold, analyses, sup, strict=True):
             req = _request(g["text"], g)
@@ -878,11 +882,11 @@ def _code_texts(s: Suggester, train: list[dict[str, Any]]) -> list[tuple[str, st
         for t in icd.inclusion_terms.get(k, []):
             rows.append((code, t))
     universe = set(cfg.code_universe or [])
-    for code, entry in s.cs.procedures.catalog.items():
+    for code, cat in s.cs.procedures.catalog.items():
         if universe and code not in universe:
             continue
-        rows.append((code, entry.description))
-        rows.extend((code, syn) for syn in entry.synonyms)
+        rows.append((code, cat.description))
+        rows.extend((code, syn) for syn in cat.synonyms)
     return rows
 
 
@@ -955,9 +959,9 @@ def _lib_versions() -> dict[str, str]:
 
     out = {"numpy": np.__version__, "scikit-learn": sklearn.__version__}
     try:
-        import spacy
+        from importlib.metadata import version
 
-        out["spacy"] = spacy.__version__
+        out["spacy"] = version("spacy")
     except ImportError:
         pass
     return out
