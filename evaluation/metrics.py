@@ -708,6 +708,7 @@ def em_confusion(gold_cpt: Sequence[Sequence[str]], pred_cpt: Sequence[Sequence[
         "n": len(pairs),
         "accuracy": _div(correct, len(pairs)),
         "n_gold_em": len(gold_em),
+        "accuracy_gold_em": _div(sum(1 for g, p in gold_em if g == p), len(gold_em)),
         "within_one_level": _div(within_one, len(gold_em)),
     }
 

@@ -251,6 +251,7 @@ def test_em_confusion_matches_sklearn() -> None:
     assert em["matrix"] == confusion_matrix(g, p, labels=em["labels"]).tolist()
     assert em["n"] == 4 and em["accuracy"] == pytest.approx(1 / 4)
     assert em["within_one_level"] == pytest.approx(3 / 4)  # 99214->99213 and 99395->99396 count
+    assert em["accuracy_gold_em"] == pytest.approx(1 / 4) and em["n_gold_em"] == 4
 
 
 def test_finding_rates() -> None:
