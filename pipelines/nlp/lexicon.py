@@ -285,6 +285,7 @@ def build_lexicon(cs: Any | None = None) -> Lexicon:
         for term in terms:
             for text, score in _variants(term)[:4]:
                 lex.add(text, icd_kind(code), "icd10cm", code, 0.95 * score)
+    _add_neoplasm_terms(lex, valid_icd)
     _add_default_children(lex, icd, newest)
     procs = cs.procedures
     for code, c in procs.catalog.items():
@@ -316,6 +317,40 @@ def build_lexicon(cs: Any | None = None) -> Lexicon:
     lex.finish()
     lex.source_digest = lexicon_source_digest(cs)
     return lex
+
+
+_NEOPLASM_TEMPLATES = {
+    "Malignant Primary": ("{site} cancer", "{site} carcinoma", "malignant neoplasm of {site}", "{site} malignancy"),
+    "Malignant Secondary": ("metastasis to {site}", "{site} metastases", "secondary malignant neoplasm of {site}"),
+    "Ca in situ": ("{site} carcinoma in situ",),
+    "Benign": ("benign neoplasm of {site}", "benign {site} tumor"),
+}
+
+
+def _add_neoplasm_terms(lex: Lexicon, valid_icd: set[str]) -> None:
+    """Phrases from the ICD-10-CM Neoplasm table (site x behaviour): "breast cancer" -> C50.9-,
+    "metastasis to liver" -> C78.7. Header codes get their default child later."""
+    from codesets._data import read_rows
+    from codesets.normalize import dotted
+
+    for r in read_rows("icd10cm_index_terms.csv.gz"):
+        if r["source"] != "neoplasm" or not r["code"]:
+            continue
+        parts = [p.strip() for p in r["term_path"].split(",")]
+        behaviour = parts[-1]
+        templates = _NEOPLASM_TEMPLATES.get(behaviour)
+        if templates is None or len(parts) < 4:
+            continue
+        code = dotted(r["code"].rstrip("-"))
+        if code not in valid_icd:
+            continue
+        site_parts = [_PAREN.sub("", p).strip() for p in parts[2:-1]]
+        site = " ".join(reversed([p for p in site_parts if p and p.upper() != "NEC"]))
+        if not site or len(site.split()) > 4:
+            continue
+        kind = icd_kind(code)
+        for t in templates:
+            lex.add(t.format(site=site), kind, "icd10cm", code, 0.85)
 
 
 _DEFAULT_CHILD = re.compile(r"\b(unspecified|uncomplicated|without complications?|not intractable)\b", re.IGNORECASE)

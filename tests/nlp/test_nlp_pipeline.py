@@ -151,6 +151,10 @@ def test_mentions_offsets_kinds_and_candidates(nlp: NlpPipeline) -> None:
         ("afib", "afib", "I48.91"),
         ("Unilateral primary osteoarthritis, right knee", "osteoarthritis, right knee", "M17.11"),
         ("pain in left knee", "pain in left knee", "M25.562"),
+        ("carcinoma of the pancreas", "carcinoma of the pancreas", "C25.9"),  # neoplasm table
+        ("liver metastases", "liver metastases", "C78.7"),
+        ("MDD, single episode, severe without psychotic features", "MDD, single episode, severe", "F32.2"),
+        ("COPD with acute bronchitis", "COPD with acute bronchitis", "J44.0"),
     ],
 )
 def test_lexicon_variants(nlp: NlpPipeline, text: str, mention: str, code: str) -> None:
