@@ -197,6 +197,12 @@ class MentionsComponent:
                 if h >= 0 and start < heads[h][1]:
                     continue  # a section header ("Allergies:") is not a mention
                 kind, concept, _curated, cands = entries[key]
+                if mentions and mentions[-1].start == start and mentions[-1].end == end:
+                    # one raw token holding two concepts ("emphysema/COPD"): one mention, both codes
+                    prev = mentions[-1]
+                    have = {c.code for c in prev.candidates}
+                    prev.candidates.extend(c for c in self._candidates(key, cands) if c.code not in have)
+                    continue
                 mentions.append(
                     Mention(
                         start=start,

@@ -404,6 +404,8 @@ def _add_vaccine_admin(lex: Lexicon, catalog: dict[str, Any]) -> None:
         for code in extra:
             if code not in have and code in catalog:
                 entry.candidates.append((catalog[code].system, code, round(0.8 * top, 4), "vaccine administration"))
+        if "Z23" not in have:  # the encounter for immunization
+            entry.candidates.append(("icd10cm", "Z23", round(0.8 * top, 4), "vaccine administration"))
 
 
 def lexicon_source_digest(cs: Any) -> str:

@@ -69,6 +69,12 @@ class Normalizer:
         low = raw.lower()
         low = self.misspellings.get(low, low)
         exp = self.expansions.get(low)
+        if exp is None and "/" in low and any(len(p) > 3 for p in low.split("/")):
+            # "emphysema/COPD": two words, unlike the short forms "s/p", "r/o", "b/l", "n/v"
+            out = tuple(t for part in low.split("/") if part for t in self.norm_token(part))
+            if len(self._cache) < 200_000:
+                self._cache[raw] = out
+            return out
         parts = exp.split() if exp is not None else [low]
         out = tuple(stem(p) for p in parts if p not in STOPWORDS)
         if len(self._cache) < 200_000:
