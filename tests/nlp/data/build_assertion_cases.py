@@ -136,7 +136,7 @@ HANDWRITTEN: list[tuple[str, str, str, str]] = [
     ("Return precautions for fever reviewed.", "fever", "hypothetical", "return precautions"),
     ("Seek care if shortness of breath develops.", "shortness of breath", "hypothetical", "seek care if"),
     ("Discussed the risk of stroke.", "stroke", "hypothetical", "risk of"),
-    ("Screening for colon cancer is due.", "colon cancer", "hypothetical", "screening for"),
+    ("Screening for diabetes is due.", "diabetes", "hypothetical", "screening for"),
     ("Monitor for fever at home.", "fever", "hypothetical", "monitor for"),
     ("Will return if the rash spreads.", "rash", "hypothetical", "return if"),
     ("Appears to have cellulitis, questionable abscess.", "abscess", "uncertain", "questionable"),
