@@ -63,6 +63,12 @@ class TermIndex(BaseEstimator):
             b = bag_key(t)
             if b:
                 bag[b][c] += w
+        by_code: dict[str, list[str]] = defaultdict(list)
+        for t, c, _s in sorted(zip(terms, codes, srcs, strict=True), key=lambda tcs: tcs[2] != "train"):
+            k = norm_text(t)
+            if k and k not in by_code[c] and len(by_code[c]) < 12:
+                by_code[c].append(k)
+        self.terms_by_code_ = dict(by_code)
         self.exact_ = {k: self._dist(v) for k, v in exact.items() if sum(v.values()) >= self.min_count}
         self.bag_ = {k: self._dist(v) for k, v in bag.items() if sum(v.values()) >= self.min_count}
         return self
@@ -80,6 +86,10 @@ class TermIndex(BaseEstimator):
         for c, share in self.bag_.get(bag_key(text), ()):
             out[c] = max(out.get(c, 0.0), 0.85 * share)
         return sorted(out.items(), key=lambda kv: (-kv[1], kv[0]))
+
+    def terms_for(self, code: str) -> list[str]:
+        """Known phrasings of a code (training evidence first, then code-set texts)."""
+        return list(getattr(self, "terms_by_code_", {}).get(code, []))
 
     def __len__(self) -> int:
         return len(getattr(self, "exact_", {}))

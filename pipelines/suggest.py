@@ -21,6 +21,7 @@ import json
 import logging
 import math
 import os
+import re
 import time
 import uuid
 from collections import Counter
@@ -54,7 +55,7 @@ from models.em import (
     level_from_time,
     office_em,
 )
-from models.lexical import TermIndex
+from models.lexical import TermIndex, stem
 from models.ranker import CandidateRanker, IsotonicCalibrator, tune_threshold
 from models.supervised import TfidfMultiLabel
 from pipelines.features import (
@@ -105,6 +106,7 @@ class SuggestConfig:
     supervised: bool = True
     supervised_min_count: int = 2
     supervised_k: int = 30
+    supervised_char_ngrams: bool = True  # char 3-5-grams help with MT noise and misspellings; cost ~2x
     ranker: str = "gbm"
     ranker_max_iter: int = 200
     cv_folds: int = 3
@@ -363,9 +365,9 @@ class Suggester:
         for c, p in scored:
             if c.system != ICD or p < self.thresholds[ICD] or len(icd) >= self.config.max_icd:
                 continue
-            if not _eligible(text, c):
+            ev = self._support(text, analysis, c)
+            if ev is None:
                 continue
-            ev = _evidence(text, c.mentions, c.system)
             alts = [Alternative(code=a, confidence=round(q, 4)) for a, q in by_cat.get(c.code[:3], []) if a != c.code][:3]
             icd.append(IcdSuggestion(
                 code=c.code, description=self.info.icd_description(c.code), confidence=round(float(p), 4),
@@ -374,16 +376,19 @@ class Suggester:
             ))
         # CPT/HCPCS lines
         chosen: list[tuple[Candidate, float]] = []
+        located: dict[str, list[Evidence]] = {}
         for c, p in scored:
             if c.system != CPT or p < self.thresholds[CPT] or len(chosen) >= self.config.max_cpt:
                 continue
-            if not _eligible(text, c):
+            support = self._support(text, analysis, c)
+            if support is None:
                 continue
             if is_office_em(c.code) and any(is_office_em(x.code) for x, _ in chosen):
                 continue  # one problem-oriented E/M per encounter (the most probable level)
             if is_preventive_em(c.code) and any(is_preventive_em(x.code) for x, _ in chosen):
                 continue
             chosen.append((c, float(p)))
+            located[c.code] = support
         lines = [Line(c.code, list(c.modifiers), _units(c)) for c, _ in chosen]
         for ln, (c, _) in zip(lines, chosen, strict=True):
             entry = self.cs.procedures.catalog.get(c.code)
@@ -405,7 +410,7 @@ class Suggester:
                     ptp[(e.column1, e.column2)] = e.modifier_indicator
         lines = apply_modifiers(lines, ptp)
         conf_of = {c.code: p for c, p in chosen}
-        ev_of = {c.code: _evidence(text, c.mentions, c.system) for c, _ in chosen}
+        ev_of = {c.code: located.get(c.code) or _evidence(text, c.mentions, c.system) for c, _ in chosen}
         dx_codes = [s.code for s in icd]
         pointers = self._pointers(req, dx_codes, lines)
         cpt: list[CptSuggestion] = []
@@ -428,6 +433,17 @@ class Suggester:
                 dx=pointers[i] if i < len(pointers) else [],
             ))
         return icd, cpt
+
+    def _support(self, text: str, analysis: NoteAnalysis, c: Candidate) -> list[Evidence] | None:
+        """Evidence that lets the selection emit this candidate, or None when it may not be
+        emitted (negated/family/uncertain only, or nothing in the note supports it)."""
+        if c.system == CPT and (c.rule > 0 or c.em):
+            return _evidence(text, c.mentions, c.system)  # E/M: the encounter facts support it
+        if c.mentions:
+            return _evidence(text, c.mentions, c.system) or None if c.asserted else None
+        if c.sup_rank < 10_000 and self.term_index is not None:
+            return _locate(text, analysis, [*self.term_index.terms_for(c.code), self.info.description(c.code, c.system)]) or None
+        return None
 
     # ---- validator -------------------------------------------------------------------
     @property
@@ -501,12 +517,14 @@ class Suggester:
             for f in range(folds):
                 held = set(order[f::folds].tolist())
                 tr = [i for i in range(len(train)) if i not in held]
-                m = TfidfMultiLabel(min_count=cfg.supervised_min_count, random_state=cfg.seed)
+                m = TfidfMultiLabel(min_count=cfg.supervised_min_count, char_ngrams=cfg.supervised_char_ngrams,
+                                    random_state=cfg.seed)
                 m.fit([texts[i] for i in tr], [labels[i] for i in tr])
                 ho = sorted(held)
                 for i, sc in zip(ho, s._supervised_scores([texts[i] for i in ho], m), strict=True):
                     sup_train[i] = sc
-            s.supervised = TfidfMultiLabel(min_count=cfg.supervised_min_count, random_state=cfg.seed).fit(texts, labels)
+            s.supervised = TfidfMultiLabel(min_count=cfg.supervised_min_count, char_ngrams=cfg.supervised_char_ngrams,
+                                           random_state=cfg.seed).fit(texts, labels)
         # ranker rows: each fold's candidates come from a term index that never saw its
         # evidence spans (otherwise the 'term' feature is a perfect in-sample oracle)
         folds = max(cfg.cv_folds, 2) if len(train) >= 4 else 1
@@ -567,7 +585,7 @@ class Suggester:
             Xs.append(X)
             ys.extend(y)
             systems.extend(c.system for c in cands)
-            elig.extend(_eligible(g["text"], c) for c in cands)
+            elig.extend(self._support(g["text"], an, c) is not None for c in cands)
         if not Xs:
             from pipelines.features import FEATURES
 
@@ -715,13 +733,37 @@ def _credit(cand: Candidate, source: str, score: float) -> None:
         cand.dense = max(cand.dense, float(score))
 
 
-def _eligible(text: str, c: Candidate) -> bool:
-    """Whether the selection rules may emit this candidate (asserted, with evidence)."""
-    if not c.asserted:
-        return False
-    if c.system == CPT and (c.rule > 0 or c.em):
-        return True
-    return bool(_evidence(text, c.mentions, c.system))
+_BLOCKED_ANY = frozenset({"negated", "family", "hypothetical", "uncertain"})
+_WORD = re.compile(r"[a-z0-9]+")
+_EV_STOP = frozenset(["a", "an", "and", "the", "of", "with", "without", "to", "in", "on", "for", "by", "or", "nos", "other", "unspecified", "due", "as", "at", "is", "was", "not", "no", "patient", "type"])
+
+
+def _locate(text: str, analysis: NoteAnalysis, phrases: list[str]) -> list[Evidence]:
+    """The sentence that best matches a code's known phrasings (for codes proposed by the
+    note-level model without an NLP mention). Sentences holding a negated, family,
+    hypothetical or uncertain mention are skipped."""
+    words = {stem(w) for p in phrases for w in _WORD.findall(p.lower()) if w not in _EV_STOP and len(w) > 2}
+    if not words:
+        return []
+    best: tuple[int, int, int] | None = None
+    for m in re.finditer(r"[^\n.;]+", text):
+        toks = {stem(w) for w in _WORD.findall(m.group(0).lower())}
+        overlap = len(words & toks)
+        if overlap < min(2, len(words)):
+            continue
+        if any(m.start() <= x.start < m.end() and x.assertion in _BLOCKED_ANY for x in analysis.mentions):
+            continue
+        if best is None or overlap > best[0]:
+            best = (overlap, m.start(), m.end())
+    if best is None:
+        return []
+    _, start, end = best
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    section = next((sec.name for sec in analysis.sections if sec.start <= start < sec.end), "unknown")
+    return [Evidence(start=start, end=end, text=text[start:end], section=section, assertion="present")]
 
 
 def _units(c: Candidate) -> int:
