@@ -246,3 +246,15 @@ def test_cli_suggest_errors(tmp_path: Path) -> None:
     assert r.exit_code == 2 and "patient.sex" in r.output
     r = runner.invoke(app, ["suggest", str(note), "--model", str(tmp_path / "no-model")])
     assert r.exit_code == 2 and "no Suggester artifact" in r.output
+
+
+def test_locate_evidence_skips_negated_sentences() -> None:
+    from pipelines.suggest import _locate
+
+    text = "HPI: No chest pain today.\nAssessment: atypical chest pain, musculoskeletal."
+    an = StandInNlp().analyze(text)
+    ev = _locate(text, an, ["chest pain, unspecified"])
+    assert len(ev) == 1
+    assert text[ev[0].start:ev[0].end] == ev[0].text
+    assert "atypical chest pain" in ev[0].text and "No chest pain" not in ev[0].text
+    assert _locate(text, an, ["fracture of femur"]) == []
