@@ -12,7 +12,7 @@ import pytest
 from review_server import CHROMIUM, CHROMIUM_ARGS, Server, run_server
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")  # the sync API holds an event loop in this thread: release it after the module
 def chromium_browser() -> Iterator[object]:
     if not Path(CHROMIUM).exists() and shutil.which("chromium") is None:
         if os.environ.get("CI"):

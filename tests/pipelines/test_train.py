@@ -77,8 +77,6 @@ def test_pyfunc_from_registry_equals_in_process_suggester(tiny_trained, tiny_cor
         assert via_pyfunc == direct
 
 
-@pytest.mark.xfail(strict=True, reason="known gap: a rejected code that the note documents lexically keeps its "
-                   "calibrated score after retraining (the reranker has no feedback feature yet)")
 def test_feedback_rejection_lowers_and_replacement_raises(tiny_trained, tiny_overrides, tiny_corpus, tmp_path):
     from pipelines.suggest import Suggester, load_suggester
     from pipelines.train import train
