@@ -82,6 +82,7 @@ _MISSING_NAMES: dict[str, str] = {
     "trimester": "trimester",
     "severity": "severity",
     "stage": "stage",
+    "site_or_type": "the specific site or type",
 }
 
 
@@ -252,7 +253,7 @@ def _missing_detail(icd: Any, pool: list[str], chosen: str, attributes: dict[str
     if not attributes.get("stage") and sum("stage" in d for d in descs) >= 2:
         missing.append("stage")
     if not missing and "unspecified" in cdesc:
-        missing.append("type")
+        missing.append("site_or_type")
     return missing
 
 
