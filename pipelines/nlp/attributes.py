@@ -177,6 +177,10 @@ _TIME = [
     re.compile(r"\b(?:i |we |provider |physician )?spent (?:a total of |approximately |about |over |more than |greater than )?(\d{1,3})\s*(?:minutes?|mins?)\b", _I),
     re.compile(r"\b(\d{1,3})\s*(?:minutes?|mins?) (?:of )?(?:total )?(?:time )?(?:was |were )?(?:spent|in total|total time|face[- ]to[- ]face)", _I),
     re.compile(r"\btime(?: spent)?\s*[:=]\s*(\d{1,3})\s*(?:minutes?|mins?)\b", _I),
+    # generic fallbacks: any statement of time with a minute count in the same sentence
+    # (2021 office E/M guidelines: total time on the date of the encounter, however phrased)
+    re.compile(r"\btime\b[^.\n]{0,80}?\b(\d{1,3})\s*(?:-|\s)?\s*(?:minutes?|mins?)\b", _I),
+    re.compile(r"\b(\d{1,3})\s*(?:-|\s)?\s*(?:minutes?|mins?)\b[^.\n]{0,60}?\b(?:time|counsel\w*|coordinat\w*)\b", _I),
 ]
 _NEW = re.compile(r"\bnew (?:patient|pt)\b|\bnew to (?:the |this |our )?(?:practice|clinic|office)\b|\bestablish(?:ing)? care\b|\binitial visit\b|\bfirst visit\b", _I)
 _EST = re.compile(r"\bestablished (?:patient|pt)\b|\breturn(?:ing)? (?:patient|visit)\b|\bfollow[- ]?up (?:visit|appointment)\b|\bhere for (?:a )?follow[- ]?up\b|\bseen (?:here )?(?:last|previously)\b|\bknown to (?:this|our|the) (?:clinic|practice)\b|\blast visit\b|\bpresents for follow[- ]?up\b", _I)

@@ -1,0 +1,26 @@
+"""Total time for office E/M is read however it is phrased, and durations of symptoms are not."""
+
+import pytest
+
+from pipelines.nlp import NlpPipeline
+
+
+@pytest.fixture(scope="module")
+def nlp():
+    return NlpPipeline.load()
+
+
+@pytest.mark.parametrize(
+    ("text", "minutes"),
+    [
+        ("Total time 32 minutes on the date of the encounter.", 32),
+        ("I spent 45 minutes with the patient today.", 45),
+        ("Time on the date of service, including chart review and documentation: 41 min.", 41),
+        ("A total of 25 minutes was devoted to counseling and coordination of care.", 25),
+        ("Chest pain lasting 20 minutes, then resolved.", None),
+        ("Symptoms began 30 minutes before arrival at the visit.", None),
+        ("Takes ibuprofen 3 times a day for 10 minutes of relief.", None),
+    ],
+)
+def test_total_time(nlp, text, minutes):
+    assert nlp.analyze(text).facts.total_minutes == minutes
