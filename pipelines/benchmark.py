@@ -103,7 +103,7 @@ def load_default_model() -> SuggesterLike:
 def _default_model_dir() -> Path:
     # the cache folder of pipelines.suggest.default_model_dir(), read here without importing the
     # suggester (and spaCy) so that a missing model fails fast
-    return Path(os.environ.get("MEDCODE_MODEL_CACHE_DIR", ".medcode/default-model"))
+    return Path(os.environ.get("MEDCODE_DEFAULT_MODEL_DIR", ".medcode/default-model"))
 
 
 def _cached_default_model() -> SuggesterLike | None:

@@ -695,7 +695,7 @@ def build_default_suggester(config: SuggestConfig | dict[str, Any] | None = None
 
 
 def default_model_dir() -> Path:
-    return Path(os.environ.get("MEDCODE_MODEL_CACHE_DIR", ".medcode/default-model"))
+    return Path(os.environ.get("MEDCODE_DEFAULT_MODEL_DIR", ".medcode/default-model"))
 
 
 def load_suggester(uri: str | None = None) -> Suggester:

@@ -25,6 +25,7 @@ def mlflow_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     mp.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{folder / 'mlflow.db'}")
     mp.setenv("MEDCODE_ARTIFACT_ROOT", str(folder / "mlartifacts"))
     mp.setenv("MEDCODE_MODEL_CACHE_DIR", str(folder / "model-cache"))
+    mp.setenv("MEDCODE_DEFAULT_MODEL_DIR", str(folder / "default-model"))
     yield folder
     mp.undo()
 

@@ -316,7 +316,7 @@ def test_cli_errors_are_one_line(gold: Path, tmp_path: Path, monkeypatch: pytest
     # no champion registered and no cached default model
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path}/absent.db")
     monkeypatch.delenv("MLFLOW_REGISTRY_URI", raising=False)
-    monkeypatch.setenv("MEDCODE_MODEL_CACHE_DIR", str(tmp_path / "no-model"))
+    monkeypatch.setenv("MEDCODE_DEFAULT_MODEL_DIR", str(tmp_path / "no-model"))
     r = runner.invoke(app, ["benchmark", str(gold), "--out", str(tmp_path / "o"), "-q"])
     assert r.exit_code != 0
     err = r.stderr.strip()
