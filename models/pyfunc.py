@@ -39,7 +39,7 @@ def row_context(row: dict[str, Any]) -> dict[str, Any]:
     return ctx
 
 
-class MedcodePyfunc(mlflow.pyfunc.PythonModel):  # type: ignore[misc]
+class MedcodePyfunc(mlflow.pyfunc.PythonModel):  # type: ignore[misc,name-defined]
     """Loads the Suggester from the logged artifact directory `suggester`."""
 
     def __init__(self) -> None:
@@ -55,7 +55,8 @@ class MedcodePyfunc(mlflow.pyfunc.PythonModel):  # type: ignore[misc]
             self.load_context(context)
         df = model_input if isinstance(model_input, pd.DataFrame) else pd.DataFrame(model_input)
         out = []
-        for row in df.to_dict(orient="records"):
+        for rec in df.to_dict(orient="records"):
+            row = {str(k): v for k, v in rec.items()}
             ctx = row_context(row)
             result = self.suggester.suggest(ctx["text"], ctx)
             payload = result.model_dump(mode="json")

@@ -73,8 +73,8 @@ def read_rows(path: Path) -> Iterator[tuple[dict[str, Any] | None, str, int, str
     """(row or None, source file, line number, reason if unreadable) for every input record."""
     for f in _input_files(path):
         if f.suffix == ".parquet":
-            for i, rec in enumerate(pd.read_parquet(f).to_dict(orient="records"), 1):
-                yield rec, f.name, i, ""
+            for i, prec in enumerate(pd.read_parquet(f).to_dict(orient="records"), 1):
+                yield {str(k): v for k, v in prec.items()}, f.name, i, ""
             continue
         with open(f, encoding="utf-8", errors="replace") as fh:
             for i, line in enumerate(fh, 1):
@@ -88,7 +88,7 @@ def read_rows(path: Path) -> Iterator[tuple[dict[str, Any] | None, str, int, str
                 if not isinstance(rec, dict):
                     yield None, f.name, i, "invalid record: expected a JSON object"
                     continue
-                yield rec, f.name, i, ""
+                yield {str(k): v for k, v in rec.items()}, f.name, i, ""
 
 
 def check_row(rec: dict[str, Any]) -> str:
@@ -105,7 +105,8 @@ def check_row(rec: dict[str, Any]) -> str:
 
 def flat_row(rec: dict[str, Any], fallback_id: str) -> dict[str, Any]:
     """The pyfunc input columns (models.pyfunc.INPUT_COLUMNS) for one gold/input record."""
-    patient = rec.get("patient") if isinstance(rec.get("patient"), dict) else {}
+    raw_patient = rec.get("patient")
+    patient: dict[str, Any] = raw_patient if isinstance(raw_patient, dict) else {}
     age = patient.get("age", rec.get("age"))
     try:
         age_f = float(age) if age is not None else float("nan")
@@ -139,7 +140,7 @@ def done_ids(out: Path) -> set[str]:
                 except (json.JSONDecodeError, KeyError):
                     continue  # a part cut off by a crash: its last line is rescored
     for f in out.glob("part-*.parquet"):
-        ids.update(pd.read_parquet(f, columns=["id"])["id"].astype(str))
+        ids.update(str(x) for x in pd.read_parquet(f, columns=["id"])["id"])
     return ids
 
 

@@ -42,7 +42,8 @@ def ensure_experiment(name: str = "medcode") -> str:
     location = None
     if uri.startswith("sqlite:///"):
         location = Path(os.environ.get("MEDCODE_ARTIFACT_ROOT", "mlartifacts")).resolve().as_uri()
-    return str(mlflow.create_experiment(name, artifact_location=location))
+    created: Any = mlflow.create_experiment(name, artifact_location=location)
+    return str(created)
 
 
 def flatten(metrics: dict[str, Any], prefix: str = "") -> dict[str, float]:
@@ -113,7 +114,7 @@ def rollback(client: Any, name: str = MODEL_NAME) -> str:
     history = [v for v in client.get_registered_model(name).tags.get("champion_history", "").split(",") if v]
     if not history:
         raise ValueError("no previous champion to roll back to")
-    previous = history.pop()
+    previous = str(history.pop())
     client.set_registered_model_tag(name, "champion_history", ",".join(history))
     client.set_registered_model_alias(name, CHAMPION, previous)
     return previous

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -34,7 +34,7 @@ def register(app: typer.Typer) -> None:
     models = typer.Typer(help="List, promote and roll back registered model versions.", no_args_is_help=True)
     app.add_typer(models, name="models")
 
-    def _client():  # type: ignore[no-untyped-def]
+    def _client() -> Any:
         from mlflow.tracking import MlflowClient
 
         from pipelines.registry import configure_tracking
