@@ -22,6 +22,7 @@ import logging
 import math
 import os
 import re
+import sys
 import time
 import uuid
 from collections import Counter
@@ -836,10 +837,18 @@ def _gold(note: dict[str, Any]) -> dict[str, Any]:
 
 
 def _analyze_all(nlp: Analyzer, texts: list[str]) -> list[NoteAnalysis]:
+    """NLP over many notes, with a progress bar (stderr) when there are enough to wait for."""
+    from tqdm import tqdm
+
     batch = getattr(nlp, "analyze_batch", None)
-    if batch is not None:
-        return list(batch(texts))
-    return [nlp.analyze(t) for t in texts]
+    out: list[NoteAnalysis] = []
+    step = 256
+    with tqdm(total=len(texts), desc="nlp", unit="note", disable=len(texts) < 500, file=sys.stderr) as bar:
+        for i in range(0, len(texts), step):
+            chunk = texts[i : i + step]
+            out.extend(batch(chunk) if batch is not None else [nlp.analyze(t) for t in chunk])
+            bar.update(len(chunk))
+    return out
 
 
 def _evidence_pairs(g: dict[str, Any]) -> list[tuple[str, str]]:
