@@ -50,10 +50,19 @@ def register(app: typer.Typer) -> None:
         except ValidationError as exc:
             first = exc.errors()[0]
             raise fail(f"invalid {'.'.join(str(x) for x in first['loc'])}: {first['msg']}") from None
+        from pipelines.benchmark import BenchmarkError, load_model
         from pipelines.suggest import load_suggester
 
         try:
-            suggester = load_suggester(model)
+            if model is None:
+                try:  # the registry's champion, else the cached default model
+                    suggester = load_model(None)
+                except BenchmarkError:
+                    typer.echo("no champion model registered and no cached default model: building the default "
+                               "model (first run only, several minutes)", err=True)
+                    suggester = load_suggester(None)
+            else:
+                suggester = load_suggester(model)
         except (FileNotFoundError, ValueError) as exc:
             raise fail(str(exc)) from None
         from codesets import DateOfServiceError
