@@ -78,6 +78,7 @@ class NlpPipeline:
 
     def __init__(self, nlp: Language, lexicon_digest: str = "") -> None:
         self.nlp = nlp
+        self.nlp.max_length = max(self.nlp.max_length, 5_000_000)  # no parser/NER: long notes are safe
         self.lexicon_digest = lexicon_digest
 
     @property

@@ -40,6 +40,11 @@ def register(app: typer.Typer) -> None:
                 raise fail(f"cannot read {note}: {type(exc).__name__}") from None
         if not text.strip():
             raise fail("the note is empty")
+        import os
+
+        limit = int(os.environ.get("MEDCODE_MAX_NOTE_CHARS", "100000"))
+        if len(text) > limit:
+            raise fail(f"the note has {len(text):,} characters; the limit is {limit:,} (MEDCODE_MAX_NOTE_CHARS)")
         ctx: dict[str, object] = {"date_of_service": dos, "setting": setting, "specialty": specialty}
         if age is not None or sex is not None:
             ctx["patient"] = {"age": age, "sex": (sex or "U").upper()}

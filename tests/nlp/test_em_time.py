@@ -24,3 +24,12 @@ def nlp():
 )
 def test_total_time(nlp, text, minutes):
     assert nlp.analyze(text).facts.total_minutes == minutes
+
+
+def test_saved_pipeline_keeps_long_note_limit(nlp, tmp_path):
+    from pipelines.nlp import NlpPipeline
+
+    nlp.to_disk(tmp_path / "nlp")
+    loaded = NlpPipeline.load(tmp_path / "nlp")
+    text = "Essential hypertension, stable. " * 40000  # 1.3 MB
+    assert loaded.analyze(text).mentions
