@@ -28,6 +28,12 @@ def read_rows(name: str) -> Iterator[dict[str, str]]:
         yield from csv.DictReader(fh)
 
 
+def read_tuples(name: str) -> Iterator[list[str]]:
+    """Rows of a packaged CSV as plain lists, header first (faster than dicts for big tables)."""
+    with _open_text(name) as fh:
+        yield from csv.reader(fh)
+
+
 def has_resource(name: str) -> bool:
     return resources.files(PACKAGE_DATA).joinpath(name).is_file()
 

@@ -7,7 +7,7 @@ import datetime as dt
 from dataclasses import dataclass
 from functools import cached_property
 
-from codesets._data import has_resource, read_rows
+from codesets._data import has_resource, read_rows, read_tuples
 
 _MIN = dt.date(1900, 1, 1)
 _MAX = dt.date(9999, 12, 31)
@@ -119,19 +119,25 @@ class Procedures:
 
     # ---- NCCI PTP --------------------------------------------------------------------
     @cached_property
-    def _ptp(self) -> dict[tuple[str, str], list[tuple[dt.date, dt.date, int]]]:
-        out: dict[tuple[str, str], list[tuple[dt.date, dt.date, int]]] = {}
-        for r in read_rows("ncci_ptp_ioce_subset.csv.gz"):
-            out.setdefault((r["column1"], r["column2"]), []).append(
-                (_date(r["in_ioce_from"], _MIN), _date(r["in_ioce_to"], _MAX), int(r["modifier_indicator"]))
-            )
+    def _ptp(self) -> dict[tuple[str, str], list[tuple[str, str, int]]]:
+        """(column1, column2) -> [(from, to, modifier indicator)], dates kept as ISO strings
+        (they compare correctly as text; parsing 228k rows of dates dominated load time)."""
+        out: dict[tuple[str, str], list[tuple[str, str, int]]] = {}
+        rows = read_tuples("ncci_ptp_ioce_subset.csv.gz")
+        header = next(rows)
+        if header[:5] != ["column1", "column2", "modifier_indicator", "in_ioce_from", "in_ioce_to"]:
+            raise ValueError(f"unexpected NCCI PTP columns: {header}")
+        for c1, c2, mi, start, end in rows:
+            out.setdefault((c1, c2), []).append((start or "0000-00-00", end or "9999-12-31", int(mi)))
         return out
 
     def ptp_edit(self, a: str, b: str, day: dt.date | None = None) -> PtpEdit | None:
         """The NCCI PTP edit between two codes (either order) active on `day`, if any."""
+        iso = day.isoformat() if day is not None else None
+        first = IOCE_FIRST_VERSION.isoformat()
         for c1, c2 in ((a, b), (b, a)):
             for start, end, mi in self._ptp.get((c1, c2), ()):
-                if day is None or start <= day <= end or (day < start and start <= IOCE_FIRST_VERSION):
+                if iso is None or start <= iso <= end or (iso < start and start <= first):
                     return PtpEdit(c1, c2, mi)
         return None
 
