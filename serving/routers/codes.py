@@ -23,7 +23,7 @@ def search(
     k: Annotated[int, Query(ge=1, le=100)] = 10,
 ) -> list[CodeSearchHit]:
     if not q.strip():
-        raise HTTPException(422, "q must contain at least one non-space character")
+        return []  # only blanks/control characters: nothing to match (the picker clears its list)
     return [
         CodeSearchHit(code=h.code, system=h.system, description=h.description, score=h.score, matched=h.matched)
         for h in cs.search(q, system=system, k=k)

@@ -426,3 +426,9 @@ def test_chunked_body_over_limit_is_413(make_app: Callable[..., FastAPI]) -> Non
     with TestClient(make_app(max_body_bytes=2000)) as c:
         r = c.post("/v1/suggest", content=chunks(), headers={"content-type": "application/json"})
         assert r.status_code == 413 and "2000 bytes" in r.json()["detail"]
+
+
+def test_search_with_only_blank_or_control_characters_is_empty(client):
+    for q in ("   ", "\x1c", "\t\n"):
+        r = client.get("/v1/codes/search", params={"q": q})
+        assert r.status_code == 200 and r.json() == []
