@@ -211,9 +211,10 @@ def _open_text(path: Path) -> io.TextIOBase:
     return open(path, encoding="utf-8")
 
 
-def read_jsonl(path: str | Path) -> list[GoldNote]:
+def iter_jsonl(path: str | Path) -> Iterator[tuple[str, Any]]:
+    """(where, record) for every non-blank line of a JSONL file (.gz too); GoldFormatError with
+    the file name and line number on broken JSON (never the line's text)."""
     path = Path(path)
-    notes: list[GoldNote] = []
     with _open_text(path) as fh:
         for lineno, line in enumerate(fh, 1):
             if not line.strip():
@@ -223,7 +224,12 @@ def read_jsonl(path: str | Path) -> list[GoldNote]:
                 rec = json.loads(line)
             except json.JSONDecodeError as exc:
                 raise GoldFormatError(f"{where}: broken JSON ({exc.msg} at column {exc.colno})") from None
-            notes.append(note_from_record(rec, where))
+            yield where, rec
+
+
+def read_jsonl(path: str | Path) -> list[GoldNote]:
+    path = Path(path)
+    notes = [note_from_record(rec, where) for where, rec in iter_jsonl(path)]
     return _check_unique(notes, path)
 
 

@@ -8,12 +8,11 @@ the given order unless every item has a score, then sorted by score, ties in giv
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from evaluation.gold import SYSTEMS, GoldFormatError, normalize_pred_code
+from evaluation.gold import SYSTEMS, GoldFormatError, iter_jsonl, normalize_pred_code
 
 
 @dataclass(slots=True)
@@ -149,17 +148,9 @@ def read_predictions(path: str | Path) -> dict[str, NotePrediction]:
     if not path.exists():
         raise GoldFormatError(f"predictions file not found: {path}")
     out: dict[str, NotePrediction] = {}
-    with open(path, encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            where = f"{path.name} line {lineno}"
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise GoldFormatError(f"{where}: broken JSON ({exc.msg} at column {exc.colno})") from None
-            pred = parse_prediction(rec, where)
-            if pred.id in out:
-                raise GoldFormatError(f"{where}: duplicate prediction id {pred.id!r}")
-            out[pred.id] = pred
+    for where, rec in iter_jsonl(path):
+        pred = parse_prediction(rec, where)
+        if pred.id in out:
+            raise GoldFormatError(f"{where}: duplicate prediction id {pred.id!r}")
+        out[pred.id] = pred
     return out

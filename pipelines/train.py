@@ -107,15 +107,12 @@ def _merge(base: dict[str, Any], update: dict[str, Any], where: str) -> None:
 
 # ---------------------------------------------------------------- data --------------------
 def _read_jsonl(path: Path) -> list[dict[str, Any]]:
-    out = []
-    with open(path, encoding="utf-8") as fh:
-        for i, line in enumerate(fh, 1):
-            if line.strip():
-                try:
-                    out.append(json.loads(line))
-                except json.JSONDecodeError as exc:
-                    raise ConfigError(f"{path}:{i}: invalid JSON ({exc.msg})") from None
-    return out
+    from evaluation.gold import GoldFormatError, iter_jsonl
+
+    try:
+        return [rec for _, rec in iter_jsonl(path)]
+    except GoldFormatError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def _hash_notes(notes: list[dict[str, Any]]) -> str:
