@@ -54,11 +54,11 @@ class MedcodePyfunc(mlflow.pyfunc.PythonModel):  # type: ignore[misc,name-define
         if self.suggester is None:
             self.load_context(context)
         df = model_input if isinstance(model_input, pd.DataFrame) else pd.DataFrame(model_input)
+        rows = [{str(k): v for k, v in rec.items()} for rec in df.to_dict(orient="records")]
+        # one batch: NLP through nlp.pipe, one TF-IDF transform and matrix product for all rows
+        results = self.suggester.suggest_batch([row_context(row) for row in rows])
         out = []
-        for rec in df.to_dict(orient="records"):
-            row = {str(k): v for k, v in rec.items()}
-            ctx = row_context(row)
-            result = self.suggester.suggest(ctx["text"], ctx)
+        for row, result in zip(rows, results, strict=True):
             payload = result.model_dump(mode="json")
             if _clean(row.get("id")) is not None:
                 payload["id"] = str(row["id"])

@@ -1,6 +1,12 @@
 """Document-level multi-label model for codes seen in training: TF-IDF (word + char n-grams)
 and one logistic regression per label, with the weights stacked into one sparse-dense product
-so that a note is scored against every label in one matrix multiply."""
+so that a note is scored against every label in one matrix multiply.
+
+The ridge solver scores exactly x X^T A, split for speed: features that occur in more than
+`dense_min_df` training notes (the frequent word and char n-grams every note has) carry
+precomputed primal weights W = X^T A (dense), the rare rest goes through the sparse kernel.
+That gives the same scores as the plain dual product at a fraction of the cost (a note has
+~2,300 nonzero features, most of them frequent, whose postings cover most training notes)."""
 
 from __future__ import annotations
 
@@ -27,7 +33,7 @@ class TfidfMultiLabel(ClassifierMixin, BaseEstimator):
 
     def __init__(self, min_count: int = 2, alpha: float = 1.0, C: float = 4.0, max_features: int = 40000,
                  char_ngrams: bool = True, solver: str = "ridge", max_weights: int = 3000,
-                 random_state: int = 0) -> None:
+                 dense_min_df: int = 100, random_state: int = 0) -> None:
         self.min_count = min_count
         self.alpha = alpha
         self.C = C
@@ -35,6 +41,7 @@ class TfidfMultiLabel(ClassifierMixin, BaseEstimator):
         self.char_ngrams = char_ngrams
         self.solver = solver
         self.max_weights = max_weights
+        self.dense_min_df = dense_min_df
         self.random_state = random_state
 
     def _vectorizer(self) -> FeatureUnion:
@@ -70,12 +77,18 @@ class TfidfMultiLabel(ClassifierMixin, BaseEstimator):
                     Y[i, j] = 1.0
         self.n_features_in_ = 1
         if self.solver == "ridge":
-            self.train_XT_ = Xm.T.tocsr()
+            XT = Xm.T.tocsr()
             K = (Xm @ Xm.T).toarray().astype(np.float64)
             mean = Y.mean(axis=0)
             A = np.linalg.solve(K + self.alpha * np.eye(len(texts)), Y - mean)
             self.dual_coef_ = A.astype(np.float32)
             self.intercept_ = mean.astype(np.float32)
+            df = np.diff(XT.indptr)
+            dense = df > self.dense_min_df
+            self.dense_features_ = np.flatnonzero(dense).astype(np.int64)
+            self.rare_features_ = np.flatnonzero(~dense).astype(np.int64)
+            self.dense_coef_ = np.asarray(XT[self.dense_features_] @ self.dual_coef_, dtype=np.float32)
+            self.rare_XT_ = XT[self.rare_features_].tocsr()
             return self
         n_feat = Xm.shape[1]
         rows: list[np.ndarray] = []
@@ -106,8 +119,13 @@ class TfidfMultiLabel(ClassifierMixin, BaseEstimator):
     def decision_function(self, X: Sequence[str]) -> np.ndarray:
         Xm = self._transform(X)
         if self.solver == "ridge":
-            k = (Xm @ self.train_XT_).toarray()
-            return np.asarray(k @ self.dual_coef_) + self.intercept_
+            if not hasattr(self, "dense_coef_"):  # artifacts saved before the dense/rare split
+                k = (Xm @ self.train_XT_).toarray()
+                return np.asarray(k @ self.dual_coef_) + self.intercept_
+            Xc = Xm.tocsc()
+            dense = np.asarray(Xc[:, self.dense_features_].tocsr() @ self.dense_coef_)
+            k = Xc[:, self.rare_features_].tocsr() @ self.rare_XT_
+            return dense + np.asarray(k @ self.dual_coef_) + self.intercept_
         return np.asarray((Xm @ self.coef_).toarray()) + self.intercept_
 
     def predict_proba(self, X: Sequence[str]) -> np.ndarray:

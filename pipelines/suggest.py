@@ -168,7 +168,9 @@ class Suggester:
         reqs = [_request(i if isinstance(i, str) else None, i if not isinstance(i, str) else None) for i in items]
         batch = getattr(self.nlp, "analyze_batch", None)
         analyses = list(batch([r.text for r in reqs])) if batch else [self.nlp.analyze(r.text) for r in reqs]
-        return [self._suggest_from(r, a) for r, a in zip(reqs, analyses, strict=True)]
+        # one TF-IDF transform and one matrix product for the whole batch
+        sups = self._supervised_scores([r.text for r in reqs]) if self.config.supervised else [[] for _ in reqs]
+        return [self._suggest_from(r, a, sup) for r, a, sup in zip(reqs, analyses, sups, strict=True)]
 
     # ---- candidates -----------------------------------------------------------------
     def candidates(self, req: SuggestRequest, analysis: NoteAnalysis, sup_scores: list[tuple[str, float]] | None = None
@@ -319,8 +321,10 @@ class Suggester:
                 out[mask] = cal.predict(raw[mask])
         return np.clip(out, 0.0, 1.0)
 
-    def _suggest_from(self, req: SuggestRequest, analysis: NoteAnalysis) -> SuggestionSet:
-        sup = self._supervised_scores([req.text])[0] if self.config.supervised else []
+    def _suggest_from(self, req: SuggestRequest, analysis: NoteAnalysis,
+                      sup: list[tuple[str, float]] | None = None) -> SuggestionSet:
+        if sup is None:
+            sup = self._supervised_scores([req.text])[0] if self.config.supervised else []
         cands_map = self.candidates(req, analysis, sup)
         cands = list(cands_map.values())
         conf = self._score(cands)

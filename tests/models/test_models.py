@@ -205,3 +205,20 @@ def test_static_encoder_and_dense_index(tmp_path) -> None:  # type: ignore[no-un
     assert index2.query(q[:1], k=1) == index.query(q[:1], k=1)
     with pytest.raises(ValueError):
         DenseIndex(["I10"], [], np.zeros((1, 3)))
+
+
+@pytest.mark.parametrize("dense_min_df", [0, 2, 1000])
+def test_ridge_split_scoring_equals_the_dual_product(dense_min_df: int) -> None:
+    """Precomputed primal weights for frequent features + sparse kernel for rare ones must give
+    exactly the kernel-ridge scores x X^T A, whatever the split point."""
+    rng = np.random.default_rng(0)
+    vocab = ["pressure", "sugar", "cough", "knee", "pain", "rash", "fever", "a1c", "statin", "x-ray", "left", "right"]
+    texts = [" ".join(rng.choice(vocab, size=8)) for _ in range(60)]
+    labels = [[f"l:{w}" for w in t.split()[:2]] for t in texts]
+    m = TfidfMultiLabel(min_count=2, dense_min_df=dense_min_df).fit(texts, labels)
+    new = ["knee pain left, fever", "sugar a1c statin statin", "nothing known here"]
+    Xm = m._transform(new)
+    Xt = m._transform(texts)
+    expected = np.asarray((Xm @ Xt.T).toarray() @ m.dual_coef_) + m.intercept_
+    np.testing.assert_allclose(m.decision_function(new), expected, atol=1e-5)
+    assert len(m.dense_features_) + len(m.rare_features_) == Xt.shape[1]
