@@ -324,13 +324,26 @@ def spark_session(master: str | None = None) -> Any:
     return (SparkSession.builder.master(master).appName("medcode-batch")
             .config("spark.ui.enabled", "false")
             .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+            .config("spark.python.worker.reuse", "true")  # the model stays loaded between tasks
             .config("spark.driver.bindAddress", os.environ["SPARK_LOCAL_IP"])
             .getOrCreate())
 
 
+_PREDICTORS: dict[str, Any] = {}
+
+
+def cached_predictor(model_uri: str) -> Any:
+    """The predictor for `model_uri`, loaded once per Python process. Spark reuses its Python
+    workers across tasks (spark.python.worker.reuse, on by default), so an executor pays the
+    model load once, not once per partition."""
+    if model_uri not in _PREDICTORS:
+        _PREDICTORS[model_uri] = _load_predictor(model_uri)
+    return _PREDICTORS[model_uri]
+
+
 def _spark_predict(model_uri: str) -> Any:
     def predict(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
-        predictor = _load_predictor(model_uri)  # once per task/partition, on the executor
+        predictor = cached_predictor(model_uri)  # on the executor, once per Python worker
         for pdf in batches:
             yield pd.DataFrame({"id": pdf["id"].astype(str), "suggestion": predictor(pdf)})
 

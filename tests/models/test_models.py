@@ -222,3 +222,29 @@ def test_ridge_split_scoring_equals_the_dual_product(dense_min_df: int) -> None:
     expected = np.asarray((Xm @ Xt.T).toarray() @ m.dual_coef_) + m.intercept_
     np.testing.assert_allclose(m.decision_function(new), expected, atol=1e-5)
     assert len(m.dense_features_) + len(m.rare_features_) == Xt.shape[1]
+
+
+def test_wordpiece_tokenizer_matches_transformers() -> None:
+    """The torch-free tokenizer gives the same ids and special tokens as AutoTokenizer."""
+    from transformers import AutoTokenizer
+
+    from models.dense import WordPieceTokenizer, minilm_path
+
+    ours = WordPieceTokenizer(minilm_path())
+    ref = AutoTokenizer.from_pretrained(str(minilm_path()))
+    texts = ["Type 2 diabetes mellitus with hyperglycemia", "Ünïcödé café – naïve", "", "  ",
+             "s/p R TKA; HbA1c 9.1%; f/u 3 wks", "word " * 700]
+    assert ours(texts, add_special_tokens=False)["input_ids"] == ref(texts, add_special_tokens=False)["input_ids"]
+    assert ours.all_special_ids == sorted(ref.all_special_ids)
+    assert (ours.cls_token_id, ours.sep_token_id) == (ref.cls_token_id, ref.sep_token_id)
+    assert ours.get_vocab() == ref.get_vocab()
+
+
+def test_nlp_import_does_not_load_torch() -> None:
+    """The serving path (NLP + Suggester imports) stays torch-free: ~250 MB and ~1 s per process."""
+    import subprocess
+    import sys
+
+    code = "import sys; import pipelines.suggest, pipelines.nlp; print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
+    assert out.stdout.strip() == "False"
