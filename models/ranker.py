@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.isotonic import IsotonicRegression
@@ -17,8 +18,12 @@ from sklearn.utils.validation import check_array, check_is_fitted, check_X_y
 class CandidateRanker(ClassifierMixin, BaseEstimator):
     """Binary relevance model over candidate feature rows: is this code in the gold set?
 
-    `kind="gbm"` (histogram gradient boosting, default) or `kind="logistic"`.
+    `kind="gbm"` (histogram gradient boosting, default) or `kind="logistic"`. One note's rows
+    (tens) are scored by walking the compiled trees with numpy; batches of `walk_max_rows` rows
+    or more go to scikit-learn's own predictor, which is faster there (same scores).
     """
+
+    walk_max_rows = 512
 
     def __init__(self, kind: str = "gbm", max_iter: int = 200, learning_rate: float = 0.08,
                  max_leaf_nodes: int = 31, l2: float = 1.0, random_state: int = 0) -> None:
@@ -63,7 +68,7 @@ class CandidateRanker(ClassifierMixin, BaseEstimator):
         if self.model_ is None:
             return np.full(X.shape[0], self.constant_)
         trees = getattr(self, "trees_", None)
-        if trees is not None:
+        if trees is not None and X.shape[0] < self.walk_max_rows:
             return _predict_trees(trees, X)
         return np.asarray(self.model_.predict_proba(X)[:, list(self.model_.classes_).index(self.classes_[-1])])
 
@@ -128,8 +133,13 @@ def _predict_trees(t: dict[str, np.ndarray], X: np.ndarray) -> np.ndarray:
         x = X[rows, t["feature"][node]]
         go_left = np.where(np.isnan(x), t["nan_left"][node], x <= t["threshold"][node])
         node = np.where(go_left, t["left"][node], t["right"][node])
-    raw = t["value"][node].sum(axis=1) + t["baseline"][0]
-    return np.asarray(1.0 / (1.0 + np.exp(-raw)))
+    # baseline + tree 1 + tree 2 + ... in that order, then expit: bitwise what scikit-learn's
+    # predictor gives, so a note scores the same alone or in a batch of any size
+    leaf = t["value"][node]
+    raw = np.full(n, t["baseline"][0])
+    for j in range(leaf.shape[1]):
+        raw += leaf[:, j]
+    return np.asarray(expit(raw))
 
 
 class IsotonicCalibrator(RegressorMixin, BaseEstimator):

@@ -184,16 +184,9 @@ def _load_predictor(model_uri: str) -> Any:
     return lambda df: list(wrapper.predict(None, df)[OUTPUT_COLUMN])
 
 
-def _init_worker(model_uri: str) -> None:
+def _init_worker(model_uri: str, single_thread: bool = True) -> None:
     global _WORKER_MODEL
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
-    try:
-        import torch
-
-        torch.set_num_threads(1)
-    except ImportError:  # pragma: no cover - torch is a dependency
-        pass
-    _WORKER_MODEL = _load_predictor(model_uri)
+    _WORKER_MODEL = cached_predictor(model_uri, single_thread)
 
 
 def _score_chunk(rows: list[dict[str, Any]]) -> list[str]:
@@ -297,7 +290,7 @@ def _run_local(todo: list[dict[str, Any]], out: Path, run_id: str, model_uri: st
     scored = 0
     bar = tqdm(total=len(todo), unit="note", disable=not progress, desc="batch (local)")
     if workers == 1:
-        _init_worker(model_uri)
+        _init_worker(model_uri, single_thread=False)  # in this process: leave its thread pools alone
         results: Iterator[list[str]] = map(_score_chunk, chunks)
         for i, lines in enumerate(results):
             _write_part(out, f"part-{run_id}-{i:05d}", lines, fmt)
@@ -332,11 +325,15 @@ def spark_session(master: str | None = None) -> Any:
 _PREDICTORS: dict[str, Any] = {}
 
 
-def cached_predictor(model_uri: str) -> Any:
+def cached_predictor(model_uri: str, single_thread: bool = True) -> Any:
     """The predictor for `model_uri`, loaded once per Python process. Spark reuses its Python
     workers across tasks (spark.python.worker.reuse, on by default), so an executor pays the
     model load once, not once per partition."""
     if model_uri not in _PREDICTORS:
+        if single_thread:
+            from threadpoolctl import threadpool_limits
+
+            threadpool_limits(1)  # one engine process per core: no nested BLAS/OpenMP threads
         _PREDICTORS[model_uri] = _load_predictor(model_uri)
     return _PREDICTORS[model_uri]
 

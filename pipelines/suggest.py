@@ -170,95 +170,66 @@ class Suggester:
         analyses = list(batch([r.text for r in reqs])) if batch else [self.nlp.analyze(r.text) for r in reqs]
         # one TF-IDF transform and one matrix product for the whole batch
         sups = self._supervised_scores([r.text for r in reqs]) if self.config.supervised else [[] for _ in reqs]
-        return [self._suggest_from(r, a, sup) for r, a, sup in zip(reqs, analyses, sups, strict=True)]
+        out: list[SuggestionSet] = []
+        step = 64  # dense look-ups and the reranker run once per slice of notes
+        for i in range(0, len(reqs), step):
+            rs, ans = reqs[i : i + step], analyses[i : i + step]
+            cand_lists = [list(c.values()) for c in self.candidates_many(rs, ans, sups[i : i + step])]
+            flat = [c for cl in cand_lists for c in cl]
+            conf = self._score(flat, [len(cl) for cl in cand_lists])
+            pos = 0
+            for r, a, cl in zip(rs, ans, cand_lists, strict=True):
+                out.append(self._finish(r, a, cl, conf[pos : pos + len(cl)]))
+                pos += len(cl)
+        return out
 
     # ---- candidates -----------------------------------------------------------------
     def candidates(self, req: SuggestRequest, analysis: NoteAnalysis, sup_scores: list[tuple[str, float]] | None = None
                    ) -> dict[tuple[str, str], Candidate]:
-        cands: dict[tuple[str, str], Candidate] = {}
+        return self.candidates_many([req], [analysis], [sup_scores or []])[0]
 
-        def get(system: str, code: str) -> Candidate | None:
-            c = norm_code(code, system)
-            if c is None or not self.info.exists(c, system):
-                return None
-            key = (system, c)
-            if key not in cands:
-                cands[key] = Candidate(system, c)
-            return cands[key]
-
-        def add_icd(m: Mention, code: str, source: str, score: float) -> None:
-            resolved, changed, agree, conflict, prompt = self.info.resolve(code, m.attributes)
-            cand = get(ICD, resolved)
-            if cand is None:
-                return
-            _credit(cand, source, score)
-            cand.resolved = cand.resolved or changed
-            cand.attr_agree = max(cand.attr_agree, agree)
-            cand.attr_conflict = max(cand.attr_conflict, conflict)
-            if prompt and cand.specificity is None:
-                cand.specificity = prompt
-            cand.add_mention(m)
-            if m.assertion in ("family", "historical"):
-                table = FAMILY_HISTORY if m.assertion == "family" else PERSONAL_HISTORY
-                target = history_target(resolved, table)
-                if target and self.info.billable(target):
-                    hc = get(ICD, target)
-                    if hc is not None:
-                        hc.rule = max(hc.rule, 1.0)
-                        hc.sources.add("history_rule")
-                        hc.add_mention(m)
-
-        def add_cpt(m: Mention, code: str, source: str, score: float) -> None:
-            cand = get(CPT, code)
-            if cand is None:
-                return
-            _credit(cand, source, score)
-            cand.add_mention(m)
-
-        need_dense: list[Mention] = []
-        for m in analysis.mentions:
-            best = 0.0
-            for cc in m.candidates:
-                if cc.system == ICD:
-                    add_icd(m, cc.code, "lex", cc.score)
-                else:
-                    add_cpt(m, cc.code, "lex", cc.score)
-                best = max(best, cc.score)
-            if self.term_index is not None:
-                for code, score in self.term_index.lookup(m.text)[:5]:
-                    if code_system(code) == ICD:
-                        add_icd(m, code, "term", score)
-                    else:
-                        add_cpt(m, code, "term", score)
-                    best = max(best, score)
-            if best < self.config.dense_lexical_settled:
-                need_dense.append(m)
+    def candidates_many(self, reqs: Sequence[SuggestRequest], analyses: Sequence[NoteAnalysis],
+                        sups: Sequence[list[tuple[str, float]]]) -> list[dict[tuple[str, str], Candidate]]:
+        """Candidates for several notes; the dense look-ups of all notes go through one matrix
+        product (the code-text matrix is streamed once per batch, not once per note)."""
+        builders = [_CandidateBuilder(self) for _ in reqs]
+        need_dense: list[tuple[int, Mention]] = []
+        for i, analysis in enumerate(analyses):
+            b = builders[i]
+            for m in analysis.mentions:
+                best = 0.0
+                for cc in m.candidates:
+                    b.add(ICD if cc.system == ICD else CPT, m, cc.code, "lex", cc.score)
+                    best = max(best, cc.score)
+                if self.term_index is not None:
+                    for code, score in self.term_index.lookup(m.text)[:5]:
+                        b.add(code_system(code), m, code, "term", score)
+                        best = max(best, score)
+                if best < self.config.dense_lexical_settled:
+                    need_dense.append((i, m))
         if self.dense is not None and self.encoder is not None and need_dense:
-            vecs = self.encoder.encode([m.text for m in need_dense])
-            for m, hits in zip(need_dense, self.dense.query(vecs, self.config.dense_k), strict=True):
+            vecs = self.encoder.encode([m.text for _, m in need_dense])
+            for (i, m), hits in zip(need_dense, self.dense.query(vecs, self.config.dense_k), strict=True):
                 for code, sim in hits:
-                    if sim < self.config.dense_min_sim:
-                        continue
-                    if code_system(code) == ICD:
-                        add_icd(m, code, "dense", sim)
-                    else:
-                        add_cpt(m, code, "dense", sim)
-        for rank, (label, p) in enumerate(sup_scores or []):
-            system, code = label.split(":", 1)
-            cand = get(system, code)
-            if cand is not None:
-                cand.sup = max(cand.sup, p)
-                cand.sup_rank = min(cand.sup_rank, rank)
-                cand.sources.add("supervised")
-        for code, em_feats, mods, chosen in self._em_lines(req, analysis.facts):
-            cand = get(CPT, code)
-            if cand is not None:
-                if chosen:
-                    cand.rule = max(cand.rule, 1.0)
-                    cand.sources.add("em_rule")
-                cand.em.update(em_feats)
-                cand.modifiers = mods
-        return cands
+                    if sim >= self.config.dense_min_sim:
+                        builders[i].add(code_system(code), m, code, "dense", sim)
+        for b, req, analysis, sup in zip(builders, reqs, analyses, sups, strict=True):
+            for rank, (label, p) in enumerate(sup or []):
+                system, code = label.split(":", 1)
+                cand = b.get(system, code)
+                if cand is not None:
+                    cand.sup = max(cand.sup, p)
+                    cand.sup_rank = min(cand.sup_rank, rank)
+                    cand.sources.add("supervised")
+            for code, em_feats, mods, chosen in self._em_lines(req, analysis.facts):
+                cand = b.get(CPT, code)
+                if cand is not None:
+                    if chosen:
+                        cand.rule = max(cand.rule, 1.0)
+                        cand.sources.add("em_rule")
+                    cand.em.update(em_feats)
+                    cand.modifiers = mods
+        return [b.cands for b in builders]
 
     def _em_lines(self, req: SuggestRequest, facts: EncounterFacts
                   ) -> list[tuple[str, dict[str, float], list[str], bool]]:
@@ -304,10 +275,19 @@ class Suggester:
         return out
 
     # ---- scoring ---------------------------------------------------------------------
-    def _score(self, cands: list[Candidate]) -> np.ndarray:
+    def _score(self, cands: list[Candidate], groups: Sequence[int] | None = None) -> np.ndarray:
+        """Calibrated confidence per candidate. `groups`: sizes of consecutive per-note slices
+        when `cands` holds several notes (features are computed within each note)."""
         if not cands:
             return np.zeros(0)
-        X = feature_matrix(cands, self.info, self.priors)
+        if groups is None:
+            X = feature_matrix(cands, self.info, self.priors)
+        else:
+            parts, pos = [], 0
+            for n in groups:
+                parts.append(feature_matrix(cands[pos : pos + n], self.info, self.priors))
+                pos += n
+            X = np.vstack(parts)
         if self.ranker is None:
             # untrained: a transparent heuristic (lexical evidence, then supervised, then rules)
             raw = np.array([max(c.lex, c.term, 0.8 * c.dense, c.sup, 0.9 * c.rule) for c in cands])
@@ -325,9 +305,11 @@ class Suggester:
                       sup: list[tuple[str, float]] | None = None) -> SuggestionSet:
         if sup is None:
             sup = self._supervised_scores([req.text])[0] if self.config.supervised else []
-        cands_map = self.candidates(req, analysis, sup)
-        cands = list(cands_map.values())
-        conf = self._score(cands)
+        cands = list(self.candidates(req, analysis, sup).values())
+        return self._finish(req, analysis, cands, self._score(cands))
+
+    def _finish(self, req: SuggestRequest, analysis: NoteAnalysis, cands: list[Candidate], conf: np.ndarray
+                ) -> SuggestionSet:
         scored = sorted(zip(cands, conf, strict=True), key=lambda cp: (-cp[1], cp[0].system, cp[0].code))
         icd_s, cpt_s = self._select(req, analysis, scored)
         ranked = Ranked(
@@ -575,9 +557,12 @@ class Suggester:
         systems: list[str] = []
         elig: list[bool] = []
         missed = {ICD: 0, CPT: 0}
-        for g, an, sc in zip(gold, analyses, sup, strict=True):
-            req = _request(g["text"], g)
-            cands = list(self.candidates(req, an, sc).values())
+        reqs = [_request(g["text"], g) for g in gold]
+        maps: list[dict[tuple[str, str], Candidate]] = []
+        for i in range(0, len(gold), 256):
+            maps += self.candidates_many(reqs[i : i + 256], analyses[i : i + 256], sup[i : i + 256])
+        for g, an, cmap in zip(gold, analyses, maps, strict=True):
+            cands = list(cmap.values())
             if not cands:
                 missed[ICD] += len(g[ICD])
                 missed[CPT] += len(g[CPT])
@@ -728,6 +713,53 @@ def load_suggester(uri: str | None = None) -> Suggester:
 
 
 # ---------------------------------------------------------------------------------------
+class _CandidateBuilder:
+    """One note's (system, code) -> Candidate map: resolves ICD codes to billable leaves using
+    the mention's attributes, credits each source, adds history codes (Z80-Z87) for family and
+    personal-history mentions."""
+
+    def __init__(self, s: Suggester) -> None:
+        self.info = s.info
+        self.cands: dict[tuple[str, str], Candidate] = {}
+
+    def get(self, system: str, code: str) -> Candidate | None:
+        c = norm_code(code, system)
+        if c is None or not self.info.exists(c, system):
+            return None
+        key = (system, c)
+        if key not in self.cands:
+            self.cands[key] = Candidate(system, c)
+        return self.cands[key]
+
+    def add(self, system: str, m: Mention, code: str, source: str, score: float) -> None:
+        if system != ICD:
+            cand = self.get(CPT, code)
+            if cand is not None:
+                _credit(cand, source, score)
+                cand.add_mention(m)
+            return
+        resolved, changed, agree, conflict, prompt = self.info.resolve(code, m.attributes)
+        cand = self.get(ICD, resolved)
+        if cand is None:
+            return
+        _credit(cand, source, score)
+        cand.resolved = cand.resolved or changed
+        cand.attr_agree = max(cand.attr_agree, agree)
+        cand.attr_conflict = max(cand.attr_conflict, conflict)
+        if prompt and cand.specificity is None:
+            cand.specificity = prompt
+        cand.add_mention(m)
+        if m.assertion in ("family", "historical"):
+            table = FAMILY_HISTORY if m.assertion == "family" else PERSONAL_HISTORY
+            target = history_target(resolved, table)
+            if target and self.info.billable(target):
+                hc = self.get(ICD, target)
+                if hc is not None:
+                    hc.rule = max(hc.rule, 1.0)
+                    hc.sources.add("history_rule")
+                    hc.add_mention(m)
+
+
 def _credit(cand: Candidate, source: str, score: float) -> None:
     cand.sources.add(source)
     if source == "lex":

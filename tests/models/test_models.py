@@ -248,3 +248,14 @@ def test_nlp_import_does_not_load_torch() -> None:
     code = "import sys; import pipelines.suggest, pipelines.nlp; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
     assert out.stdout.strip() == "False"
+
+
+def test_ranker_scores_do_not_depend_on_batch_size() -> None:
+    """Small batches walk the compiled trees, large ones use scikit-learn's predictor: both must
+    give bitwise the same scores, so a note scores the same alone or inside any batch."""
+    X, y = _data(900)
+    r = CandidateRanker(max_iter=40).fit(X, y)
+    big = r.decision_scores(X)  # >= walk_max_rows: scikit-learn's predictor
+    assert len(X) >= r.walk_max_rows
+    small = np.concatenate([r.decision_scores(X[i : i + 50]) for i in range(0, len(X), 50)])
+    assert np.array_equal(big, small)

@@ -8,6 +8,7 @@ import json
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from pipelines.nlp.types import CodeCandidate, EncounterFacts, Mention, NoteAnalysis, Section
@@ -209,6 +210,32 @@ def test_deterministic_and_save_load_roundtrip(suggester: Suggester, tmp_path: P
     batch = loaded.suggest_batch([text, {"text": NOTES[0][0]}])
     assert batch[0].model_dump(exclude={"request_id"}) == a
     assert batch[1].icd10cm[0].code == "I10"
+
+
+def test_batch_equals_one_by_one(suggester: Suggester) -> None:
+    """suggest_batch shares the supervised product, dense look-ups and reranker across notes;
+    every note must still get exactly what suggest() gives it alone (features stay per note)."""
+    items = [{"text": t, "patient": {"age": 50, "sex": "F"}} for t, _, _ in NOTES] * 2
+    one = [suggester.suggest(i["text"], i).model_dump(exclude={"request_id"}) for i in items]
+    many = [r.model_dump(exclude={"request_id"}) for r in suggester.suggest_batch(items)]
+    assert many == one
+
+
+def test_batched_scoring_keeps_features_per_note(suggester: Suggester) -> None:
+    import copy
+
+    from pipelines.features import FEATURES, Candidate
+
+    class CompetingOnly:
+        def decision_scores(self, X: np.ndarray) -> np.ndarray:
+            return X[:, FEATURES.index("competing")] / 10
+
+    s = copy.copy(suggester)
+    s.ranker, s.calibrators = CompetingOnly(), {}  # type: ignore[assignment]
+    a = [Candidate("icd10cm", "C50.911"), Candidate("icd10cm", "C50.919")]
+    b = [Candidate("icd10cm", "C50.912")]
+    np.testing.assert_allclose(s._score(a + b, [2, 1]), np.concatenate([s._score(a), s._score(b)]))
+    assert s._score(a + b, [2, 1])[2] == 0.0  # b's only C50 code competes with nothing in its own note
 
 
 def test_load_errors(tmp_path: Path) -> None:
