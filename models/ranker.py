@@ -18,12 +18,11 @@ from sklearn.utils.validation import check_array, check_is_fitted, check_X_y
 class CandidateRanker(ClassifierMixin, BaseEstimator):
     """Binary relevance model over candidate feature rows: is this code in the gold set?
 
-    `kind="gbm"` (histogram gradient boosting, default) or `kind="logistic"`. One note's rows
-    (tens) are scored by walking the compiled trees with numpy; batches of `walk_max_rows` rows
-    or more go to scikit-learn's own predictor, which is faster there (same scores).
+    `kind="gbm"` (histogram gradient boosting, default) or `kind="logistic"`. Scores come from
+    walking the compiled trees with numpy: bitwise scikit-learn's scores, without its OpenMP
+    predictor, which is slow for a few rows on a busy CPU and hangs in a process forked after
+    OpenMP was used (libgomp is not fork-safe: batch workers, pre-forking servers).
     """
-
-    walk_max_rows = 512
 
     def __init__(self, kind: str = "gbm", max_iter: int = 200, learning_rate: float = 0.08,
                  max_leaf_nodes: int = 31, l2: float = 1.0, random_state: int = 0) -> None:
@@ -68,7 +67,7 @@ class CandidateRanker(ClassifierMixin, BaseEstimator):
         if self.model_ is None:
             return np.full(X.shape[0], self.constant_)
         trees = getattr(self, "trees_", None)
-        if trees is not None and X.shape[0] < self.walk_max_rows:
+        if trees is not None:
             return _predict_trees(trees, X)
         return np.asarray(self.model_.predict_proba(X)[:, list(self.model_.classes_).index(self.classes_[-1])])
 
@@ -127,17 +126,23 @@ def _compile_trees(model: HistGradientBoostingClassifier) -> dict[str, np.ndarra
 
 def _predict_trees(t: dict[str, np.ndarray], X: np.ndarray) -> np.ndarray:
     n = X.shape[0]
-    node = np.broadcast_to(t["roots"], (n, len(t["roots"]))).copy()
-    rows = np.arange(n)[:, None]
-    for _ in range(int(t["depth"][0])):
-        x = X[rows, t["feature"][node]]
-        go_left = np.where(np.isnan(x), t["nan_left"][node], x <= t["threshold"][node])
-        node = np.where(go_left, t["left"][node], t["right"][node])
+    n_trees = len(t["roots"])
+    left, right = t["left"], t["right"]
+    is_leaf = left == np.arange(len(left))
+    node = np.tile(t["roots"], n)  # (row, tree) pairs, row-major
+    active = np.flatnonzero(~is_leaf[node])
+    while active.size:  # only pairs that have not reached a leaf are walked further
+        nd = node[active]
+        x = X[active // n_trees, t["feature"][nd]]
+        go_left = np.where(np.isnan(x), t["nan_left"][nd], x <= t["threshold"][nd])
+        nxt = np.where(go_left, left[nd], right[nd])
+        node[active] = nxt
+        active = active[~is_leaf[nxt]]
     # baseline + tree 1 + tree 2 + ... in that order, then expit: bitwise what scikit-learn's
-    # predictor gives, so a note scores the same alone or in a batch of any size
-    leaf = t["value"][node]
+    # predictor gives
+    leaf = t["value"][node].reshape(n, n_trees)
     raw = np.full(n, t["baseline"][0])
-    for j in range(leaf.shape[1]):
+    for j in range(n_trees):
         raw += leaf[:, j]
     return np.asarray(expit(raw))
 

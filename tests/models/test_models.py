@@ -250,12 +250,12 @@ def test_nlp_import_does_not_load_torch() -> None:
     assert out.stdout.strip() == "False"
 
 
-def test_ranker_scores_do_not_depend_on_batch_size() -> None:
-    """Small batches walk the compiled trees, large ones use scikit-learn's predictor: both must
-    give bitwise the same scores, so a note scores the same alone or inside any batch."""
+def test_ranker_scores_are_sklearns_at_any_batch_size() -> None:
+    """The numpy tree walk gives bitwise scikit-learn's probabilities, so a note scores the same
+    alone or inside any batch."""
     X, y = _data(900)
     r = CandidateRanker(max_iter=40).fit(X, y)
-    big = r.decision_scores(X)  # >= walk_max_rows: scikit-learn's predictor
-    assert len(X) >= r.walk_max_rows
+    big = r.decision_scores(X)
+    assert np.array_equal(big, r.model_.predict_proba(X)[:, 1])
     small = np.concatenate([r.decision_scores(X[i : i + 50]) for i in range(0, len(X), 50)])
     assert np.array_equal(big, small)
