@@ -83,12 +83,7 @@ class TfidfMultiLabel(ClassifierMixin, BaseEstimator):
             A = np.linalg.solve(K + self.alpha * np.eye(len(texts)), Y - mean)
             self.dual_coef_ = A.astype(np.float32)
             self.intercept_ = mean.astype(np.float32)
-            df = np.diff(XT.indptr)
-            dense = df > self.dense_min_df
-            self.dense_features_ = np.flatnonzero(dense).astype(np.int64)
-            self.rare_features_ = np.flatnonzero(~dense).astype(np.int64)
-            self.dense_coef_ = np.asarray(XT[self.dense_features_] @ self.dual_coef_, dtype=np.float32)
-            self.rare_XT_ = XT[self.rare_features_].tocsr()
+            self._split(XT)
             return self
         n_feat = Xm.shape[1]
         rows: list[np.ndarray] = []
@@ -110,6 +105,25 @@ class TfidfMultiLabel(ClassifierMixin, BaseEstimator):
                                     dtype=np.float32) if rows else sp.csc_matrix(shape, dtype=np.float32))
         self.intercept_ = b
         return self
+
+    def _split(self, XT: sp.csr_matrix) -> None:
+        df = np.diff(XT.indptr)
+        dense = df > self.dense_min_df
+        self.dense_features_ = np.flatnonzero(dense).astype(np.int64)
+        self.rare_features_ = np.flatnonzero(~dense).astype(np.int64)
+        self.dense_coef_ = np.asarray(XT[self.dense_features_] @ self.dual_coef_, dtype=np.float32)
+        self.rare_XT_ = XT[self.rare_features_].tocsr()
+
+    def upgrade(self) -> bool:
+        """Convert a ridge model saved before the dense/rare split (it kept the whole X^T) to the
+        split form: same scores, faster. Returns True when something changed."""
+        if self.solver != "ridge" or hasattr(self, "dense_coef_") or not hasattr(self, "train_XT_"):
+            return False
+        if not hasattr(self, "dense_min_df"):
+            self.dense_min_df = 100
+        self._split(self.train_XT_)
+        del self.train_XT_
+        return True
 
     def _transform(self, X: Sequence[str]) -> sp.csr_matrix:
         texts = list(X)

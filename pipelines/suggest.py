@@ -692,6 +692,9 @@ def load_suggester(uri: str | None = None) -> Suggester:
     """`models:/name@alias` (MLflow registry), a local artifact directory, or None for the
     default model (loaded from the cache, built and cached on first use)."""
     if uri and uri.startswith(("models:/", "runs:/")):
+        local = _local_registry_folder(uri)
+        if local is not None:  # artifact store on this filesystem: load in place, no 260 MB copy
+            return Suggester.load(local)
         import mlflow.pyfunc
 
         from models.pyfunc import unwrap_suggester
@@ -710,6 +713,34 @@ def load_suggester(uri: str | None = None) -> Suggester:
     s = build_default_suggester()
     s.save(folder)
     return s
+
+
+def _local_registry_folder(uri: str) -> Path | None:
+    """The Suggester folder of a registered `models:/name@alias` or `models:/name/version` when
+    the registry's artifact store is a local path (the default sqlite + ./mlartifacts setup);
+    None otherwise (remote stores go through MLflow's download)."""
+    m = re.fullmatch(r"models:/([^/@]+)(?:@([^/]+)|/(\d+))", uri)
+    if not m:
+        return None
+    import mlflow
+
+    from pipelines.registry import configure_tracking
+
+    if not os.environ.get("MLFLOW_TRACKING_URI"):
+        configure_tracking()
+    client = mlflow.MlflowClient()
+    try:
+        mv = client.get_model_version_by_alias(m.group(1), m.group(2)) if m.group(2) else \
+            client.get_model_version(m.group(1), m.group(3))
+        where = client.get_model_version_download_uri(m.group(1), mv.version)
+    except Exception:  # unknown name/alias, registry down: let MLflow raise its own error
+        return None
+    if where.startswith("file://"):
+        where = where[len("file://"):]
+    for folder in (Path(where) / "artifacts" / "suggester", Path(where) / "suggester"):
+        if (folder / "config.json").is_file():
+            return folder
+    return None
 
 
 # ---------------------------------------------------------------------------------------

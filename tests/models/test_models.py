@@ -259,3 +259,19 @@ def test_ranker_scores_are_sklearns_at_any_batch_size() -> None:
     assert np.array_equal(big, r.model_.predict_proba(X)[:, 1])
     small = np.concatenate([r.decision_scores(X[i : i + 50]) for i in range(0, len(X), 50)])
     assert np.array_equal(big, small)
+
+
+def test_old_format_ridge_upgrades_to_the_split_with_the_same_scores() -> None:
+    texts = ["hypertension follow up blood pressure"] * 4 + ["diabetes a1c metformin"] * 4 + ["cough cold"] * 3
+    labels = [["I10"]] * 4 + [["E11.9", "83036"]] * 4 + [["R05.9"]] * 3
+    m = TfidfMultiLabel(min_count=2, dense_min_df=3).fit(texts, labels)
+    new = ["a1c up on metformin", "cold and cough", "pressure check"]
+    expected = m.decision_function(new)
+    old = TfidfMultiLabel(min_count=2).fit(texts, labels)
+    old.train_XT_ = old._transform(texts).T.tocsr()  # the pre-split artifact layout
+    for attr in ("dense_coef_", "dense_features_", "rare_features_", "rare_XT_"):
+        delattr(old, attr)
+    np.testing.assert_allclose(old.decision_function(new), expected, atol=1e-6)  # legacy path still scores
+    assert old.upgrade() is True and not hasattr(old, "train_XT_")
+    np.testing.assert_allclose(old.decision_function(new), expected, atol=1e-6)
+    assert old.upgrade() is False

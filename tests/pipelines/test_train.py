@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -167,3 +170,19 @@ def test_models_cli_list_promote_rollback(tiny_trained, tiny_overrides):
     assert champ[0]["version"] == "1"
     r = runner.invoke(app, ["models", "promote", "999"])
     assert r.exit_code != 0 and "999" in r.output
+
+
+def test_registry_uri_loads_in_place_from_a_local_artifact_store(tiny_trained):
+    """models:/ URIs on a local artifact store load the Suggester folder where it lies (no copy);
+    unknown aliases fall through to MLflow, which raises its own error."""
+    import mlflow
+
+    from pipelines.suggest import _local_registry_folder, load_suggester
+
+    folder = _local_registry_folder("models:/medcode-suggester@champion")
+    assert folder is not None and (folder / "config.json").is_file()
+    assert folder.resolve().is_relative_to(Path(os.environ["MEDCODE_ARTIFACT_ROOT"]).resolve())
+    assert load_suggester("models:/medcode-suggester@champion").model_version == tiny_trained.model_version
+    assert _local_registry_folder("models:/medcode-suggester@no-such-alias") is None
+    with pytest.raises(mlflow.exceptions.MlflowException):
+        load_suggester("models:/medcode-suggester@no-such-alias")
