@@ -33,12 +33,8 @@ class CandidateRanker(ClassifierMixin, BaseEstimator):
         self.l2 = l2
         self.random_state = random_state
 
-    def fit(self, X: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None = None) -> CandidateRanker:
+    def fit(self, X: np.ndarray, y: np.ndarray) -> CandidateRanker:
         X, y = check_X_y(X, y, dtype=np.float64)
-        if sample_weight is not None:
-            sample_weight = np.asarray(sample_weight, dtype=np.float64).reshape(-1)
-            if len(sample_weight) != len(y) or np.any(sample_weight < 0):
-                raise ValueError("sample_weight must be non-negative and aligned with y")
         self.classes_ = np.unique(y)
         self.n_features_in_ = X.shape[1]
         if len(self.classes_) < 2:
@@ -54,7 +50,7 @@ class CandidateRanker(ClassifierMixin, BaseEstimator):
             model = LogisticRegression(C=1.0 / max(self.l2, 1e-6), max_iter=1000, random_state=self.random_state)
         else:
             raise ValueError(f"unknown ranker kind {self.kind!r} (expected 'gbm' or 'logistic')")
-        self.model_ = model.fit(X, y, sample_weight=sample_weight)
+        self.model_ = model.fit(X, y)
         self.trees_ = _compile_trees(model) if self.kind == "gbm" else None
         return self
 

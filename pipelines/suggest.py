@@ -199,7 +199,7 @@ class Suggester:
             for m in analysis.mentions:
                 best = 0.0
                 for cc in m.candidates:
-                    b.add(ICD if cc.system == ICD else CPT, m, cc.code, "lex", cc.score)
+                    b.add(cc.system, m, cc.code, "lex", cc.score)
                     best = max(best, cc.score)
                 if self.term_index is not None:
                     for code, score in self.term_index.lookup(m.text)[:5]:
@@ -701,18 +701,25 @@ def load_suggester(uri: str | None = None) -> Suggester:
 
         return unwrap_suggester(mlflow.pyfunc.load_model(uri))  # type: ignore[no-any-return]
     if uri:
-        p = Path(uri)
-        if (p / "config.json").is_file():
-            return Suggester.load(p)
-        if (p / "artifacts" / "suggester" / "config.json").is_file():  # an MLflow model folder
-            return Suggester.load(p / "artifacts" / "suggester")
-        raise FileNotFoundError(f"no Suggester artifact at {uri}")
+        folder = _suggester_folder(Path(uri))
+        if folder is None:
+            raise FileNotFoundError(f"no Suggester artifact at {uri}")
+        return Suggester.load(folder)
     folder = default_model_dir()
     if (folder / "config.json").is_file():
         return Suggester.load(folder)
     s = build_default_suggester()
     s.save(folder)
     return s
+
+
+def _suggester_folder(path: Path) -> Path | None:
+    """`path` itself when it is a Suggester folder, its `artifacts/suggester` when it is an
+    MLflow model folder, else None."""
+    for folder in (path, path / "artifacts" / "suggester"):
+        if (folder / "config.json").is_file():
+            return folder
+    return None
 
 
 def _local_registry_folder(uri: str) -> Path | None:
@@ -724,23 +731,18 @@ def _local_registry_folder(uri: str) -> Path | None:
         return None
     import mlflow
 
-    from pipelines.registry import configure_tracking
+    from pipelines.registry import alias_version, configure_tracking
 
     if not os.environ.get("MLFLOW_TRACKING_URI"):
         configure_tracking()
     client = mlflow.MlflowClient()
+    name, alias, number = m.groups()
     try:
-        mv = client.get_model_version_by_alias(m.group(1), m.group(2)) if m.group(2) else \
-            client.get_model_version(m.group(1), m.group(3))
-        where = client.get_model_version_download_uri(m.group(1), mv.version)
-    except Exception:  # unknown name/alias, registry down: let MLflow raise its own error
+        mv = alias_version(client, alias, name) if alias else client.get_model_version(name, number)
+        where = client.get_model_version_download_uri(name, mv.version) if mv is not None else ""
+    except Exception:  # unknown version, registry down: let MLflow raise its own error
         return None
-    if where.startswith("file://"):
-        where = where[len("file://"):]
-    for folder in (Path(where) / "artifacts" / "suggester", Path(where) / "suggester"):
-        if (folder / "config.json").is_file():
-            return folder
-    return None
+    return _suggester_folder(Path(where.removeprefix("file://"))) if where else None
 
 
 # ---------------------------------------------------------------------------------------

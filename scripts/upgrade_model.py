@@ -25,14 +25,13 @@ def main() -> None:
 
     from models.pyfunc import MedcodePyfunc, model_signature
     from pipelines.registry import MODEL_NAME, configure_tracking, ensure_experiment
-    from pipelines.suggest import Suggester
+    from pipelines.suggest import load_suggester
 
     configure_tracking()
     client = mlflow.MlflowClient()
     src = client.get_model_version(MODEL_NAME, a.version)
     with tempfile.TemporaryDirectory() as tmp:
-        local = mlflow.artifacts.download_artifacts(artifact_uri=f"models:/{MODEL_NAME}/{a.version}", dst_path=tmp)
-        s = Suggester.load(Path(local) / "artifacts" / "suggester")
+        s = load_suggester(f"models:/{MODEL_NAME}/{a.version}")
         if s.supervised is None or not s.supervised.upgrade():
             sys.exit(f"version {a.version} is already in the current format")
         art = s.save(Path(tmp) / "upgraded" / "suggester")

@@ -1433,36 +1433,28 @@ def fiscal_year_of(ctx: dict[str, Any]) -> int:
     return int(ctx.get("fy", 2026))
 
 
-@lru_cache(maxsize=1)
-def _policy_lateral_codes() -> Any:
+@lru_cache(maxsize=2)
+def _policy_codes(name: str) -> Any:
+    """A code list from the validator's policy file (`laterality_codes`,
+    `global_period_procedures`); empty when the validator's rule files are absent."""
     try:
         from validator.ruleset import load_ruleset
 
-        return load_ruleset().policy.laterality_codes
-    except Exception:  # the validator's rule files are optional for the generator
-        return ()
-
-
-@lru_cache(maxsize=1)
-def _policy_global_codes() -> Any:
-    try:
-        from validator.ruleset import load_ruleset
-
-        return load_ruleset().policy.global_period_procedures
+        return getattr(load_ruleset().policy, name)
     except Exception:  # the validator's rule files are optional for the generator
         return ()
 
 
 def has_global_period(code: str) -> bool:
     """Procedures with a global surgical period (a same-day E/M needs modifier 25/57)."""
-    return code in _policy_global_codes()
+    return code in _policy_codes("global_period_procedures")
 
 
 @lru_cache(maxsize=5_000)
 def needs_laterality(code: str) -> bool:
     """RT/LT/50 required: the CPT catalog's laterality flag or the validator policy's list."""
     entry = load_codesets().procedures.catalog.get(code)
-    return bool(entry and entry.laterality) or code in _policy_lateral_codes()
+    return bool(entry and entry.laterality) or code in _policy_codes("laterality_codes")
 
 
 @lru_cache(maxsize=50_000)
