@@ -55,6 +55,7 @@ from models.em import (
     level_from_mdm,
     level_from_time,
     office_em,
+    preventive_code,
 )
 from models.lexical import TermIndex, stem
 from models.ranker import CandidateRanker, IsotonicCalibrator, tune_threshold
@@ -111,6 +112,7 @@ class SuggestConfig:
     ranker: str = "gbm"
     ranker_max_iter: int = 200
     cv_folds: int = 3
+    unseen_frac: float = 0.0  # share of codes hidden per cross-fitting fold (simulates codes never seen in training)
     max_synthetic_train: int = 4000
     max_synthetic_dev: int = 800
     ranked_k: int = 50
@@ -364,9 +366,20 @@ class Suggester:
         # CPT/HCPCS lines
         chosen: list[tuple[Candidate, float]] = []
         located: dict[str, list[Evidence]] = {}
+        # preventive E/M codes are defined by age band (and new/established): with the age known,
+        # only that band's codes can be billed
+        age = req.patient.age if req.patient else None
+        new = analysis.facts.new_patient
+        allowed_prev = ({preventive_code(age, True), preventive_code(age, False)} if new is None
+                        else {preventive_code(age, new)}) if age is not None else None
         for c, p in scored:
             if c.system != CPT or p < self.thresholds[CPT] or len(chosen) >= self.config.max_cpt:
                 continue
+            if allowed_prev is not None and is_preventive_em(c.code) and c.code not in allowed_prev:
+                # the visit is preventive but this band is not the patient's: bill the right band
+                c = next((x for x, _ in scored if x.system == CPT and x.code in allowed_prev), c)
+                if c.code not in allowed_prev or any(is_preventive_em(x.code) for x, _ in chosen):
+                    continue
             support = self._support(text, analysis, c)
             if support is None:
                 continue
@@ -496,38 +509,43 @@ class Suggester:
             s.encoder, s.dense = _fit_dense(s, train)
         labels = [[f"{ICD}:{c}" for c in g[ICD]] + [f"{CPT}:{c}" for c in g[CPT]] for g in train]
         texts = [g["text"] for g in train]
+        # Cross-fitting: each fold's ranker rows come from a supervised model and a term index
+        # that never saw the fold's notes (otherwise 'sup' and 'term' are in-sample oracles).
+        # With `unseen_frac` > 0 a seeded share of codes is also hidden per fold (no labels, no
+        # training spans, prior 0), so the ranker learns how a code the models never saw looks.
+        folds = max(cfg.cv_folds, 2) if len(train) >= 4 else 1
+        order = np.random.default_rng(cfg.seed + 1).permutation(len(train))
+        all_codes = {c for g in train for system in SYSTEMS for c in g[system]}
+        hidden = [_hidden_codes(all_codes, cfg.unseen_frac, cfg.seed, f) for f in range(folds)]
         sup_train: list[list[tuple[str, float]]] = [[] for _ in train]
-        if cfg.supervised and len(train) >= 2 * max(cfg.cv_folds, 2):
-            # out-of-fold scores for the ranker's training rows (no leakage of in-sample fit)
-            folds = max(cfg.cv_folds, 2)
-            order = np.random.default_rng(cfg.seed).permutation(len(train))
+        use_sup = cfg.supervised and len(train) >= 2 * max(cfg.cv_folds, 2)
+        if use_sup:
+            sup_order = order if cfg.unseen_frac > 0 else np.random.default_rng(cfg.seed).permutation(len(train))
             for f in range(folds):
-                held = set(order[f::folds].tolist())
+                held = set(sup_order[f::folds].tolist())
                 tr = [i for i in range(len(train)) if i not in held]
+                drop = {f"{system}:{c}" for system in SYSTEMS for c in hidden[f]}
                 m = TfidfMultiLabel(min_count=cfg.supervised_min_count, char_ngrams=cfg.supervised_char_ngrams,
                                     random_state=cfg.seed)
-                m.fit([texts[i] for i in tr], [labels[i] for i in tr])
+                m.fit([texts[i] for i in tr], [[lb for lb in labels[i] if lb not in drop] for i in tr])
                 ho = sorted(held)
                 for i, sc in zip(ho, s._supervised_scores([texts[i] for i in ho], m), strict=True):
                     sup_train[i] = sc
             s.supervised = TfidfMultiLabel(min_count=cfg.supervised_min_count, char_ngrams=cfg.supervised_char_ngrams,
                                            random_state=cfg.seed).fit(texts, labels)
-        # ranker rows: each fold's candidates come from a term index that never saw its
-        # evidence spans (otherwise the 'term' feature is a perfect in-sample oracle)
-        folds = max(cfg.cv_folds, 2) if len(train) >= 4 else 1
-        order = np.random.default_rng(cfg.seed + 1).permutation(len(train))
-        full_terms = s.term_index
+        full_terms, full_priors = s.term_index, s.priors
         Xs, ys = [], []
         for f in range(folds):
             held_idx = sorted(order[f::folds].tolist())
             if folds > 1:
-                keep = set(range(len(train))) - set(held_idx)
-                s.term_index = _fit_terms(s, [train[i] for i in sorted(keep)], [train_an[i] for i in sorted(keep)])
+                keep = sorted(set(range(len(train))) - set(held_idx))
+                s.term_index = _fit_terms(s, [train[i] for i in keep], [train_an[i] for i in keep], drop=hidden[f])
+            s.priors = {system: {c: v for c, v in full_priors[system].items() if c not in hidden[f]} for system in SYSTEMS}
             Xf, yf, _, _, _ = s._rows([train[i] for i in held_idx], [train_an[i] for i in held_idx],
                                       [sup_train[i] for i in held_idx])
             Xs.append(Xf)
             ys.append(yf)
-        s.term_index = full_terms
+        s.term_index, s.priors = full_terms, full_priors
         X, y = np.vstack(Xs), np.concatenate(ys)
         s.ranker = CandidateRanker(kind=cfg.ranker, max_iter=cfg.ranker_max_iter, random_state=cfg.seed).fit(X, y)
         # calibration + thresholds on dev only
@@ -943,7 +961,18 @@ def _evidence_pairs(g: dict[str, Any]) -> list[tuple[str, str]]:
     return out
 
 
-def _fit_terms(s: Suggester, train: list[dict[str, Any]], analyses: list[NoteAnalysis]) -> TermIndex:
+def _hidden_codes(codes: set[str], frac: float, seed: int, fold: int) -> set[str]:
+    """A seeded, fold-specific share `frac` of `codes` (by hash, so it does not depend on order)."""
+    if frac <= 0:
+        return set()
+    cut = int(frac * 10_000)
+    return {c for c in codes if int(hashlib.sha256(f"{seed}:{fold}:{c}".encode()).hexdigest()[:8], 16) % 10_000 < cut}
+
+
+def _fit_terms(s: Suggester, train: list[dict[str, Any]], analyses: list[NoteAnalysis],
+               drop: set[str] | frozenset[str] = frozenset()) -> TermIndex:
+    """Term index over code-set texts and training spans; `drop`: codes whose training spans
+    are left out (code-set texts are always kept)."""
     terms: list[str] = []
     codes: list[str] = []
     srcs: list[str] = []
@@ -956,6 +985,8 @@ def _fit_terms(s: Suggester, train: list[dict[str, Any]], analyses: list[NoteAna
         srcs.append("codeset")
     for g, an in zip(train, analyses, strict=True):
         for span, code in _evidence_pairs(g):
+            if code in drop:
+                continue
             terms.append(span)
             codes.append(code)
             srcs.append("train")
@@ -964,7 +995,7 @@ def _fit_terms(s: Suggester, train: list[dict[str, Any]], analyses: list[NoteAna
         for m in an.mentions:
             for cc in m.candidates:
                 n = norm_code(cc.code, cc.system if cc.system == ICD else CPT)
-                if n and n in g[ICD if cc.system == ICD else CPT] and n != cc.term:
+                if n and n not in drop and n in g[ICD if cc.system == ICD else CPT] and n != cc.term:
                     terms.append(m.text)
                     codes.append(n)
                     srcs.append("train")

@@ -206,6 +206,11 @@ _DATA_CUES = {
     "interpretation": re.compile(r"\b(?:independent(?:ly)? interpret(?:ed|ation)|personally (?:reviewed|interpreted) (?:the )?(?:images|films|x-?ray|ecg|ekg|tracing)|my (?:own )?(?:read|interpretation))\b", _I),
     "discussion": re.compile(r"\b(?:discussed (?:with|the case with) (?:dr\.?|the (?:cardiologist|specialist|radiologist|surgeon|consultant))|discussion of management with)\b", _I),
 }
+# a documented overall MDM level ("MDM: moderate", "medical decision making of high complexity",
+# "decision-making complexity assessed as low") is the clinician's own attestation: it wins over
+# the level derived from the problems / data / risk cues below
+_MDM_DOCUMENTED = re.compile(
+    r"\b(?:medical decision[- ]making|decision[- ]making|mdm)\b[^.\n]{0,40}?\b(straightforward|minimal|low|moderate|high)\b", _I)
 _RESULTS_REVIEWED = re.compile(r"\b(?:reviewed|results? (?:of|from)|were reviewed|review of) \b", _I)
 _LEVELS = ("minimal", "low", "moderate", "high")
 _MDM_NAMES = {"minimal": "straightforward", "low": "low", "moderate": "moderate", "high": "high"}
@@ -293,4 +298,7 @@ def encounter_facts(text: str, mentions: list[Mention], sections: list[str]) -> 
     # MDM level: two of three elements
     ranks = sorted((_LEVELS.index(prob), _LEVELS.index(data), _LEVELS.index(risk)), reverse=True)
     f.mdm_level = _MDM_NAMES[_LEVELS[ranks[1]]]  # type: ignore[assignment]
+    documented = _MDM_DOCUMENTED.search(text)
+    if documented:
+        f.mdm_level = _MDM_NAMES.get(documented.group(1), documented.group(1))  # type: ignore[assignment]
     return f

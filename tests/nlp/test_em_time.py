@@ -33,3 +33,24 @@ def test_saved_pipeline_keeps_long_note_limit(nlp, tmp_path):
     loaded = NlpPipeline.load(tmp_path / "nlp")
     text = "Essential hypertension, stable. " * 40000  # 1.3 MB
     assert loaded.analyze(text).mentions
+
+
+@pytest.mark.parametrize(
+    ("text", "level"),
+    [
+        # a documented overall MDM level wins over the level derived from problems/data/risk cues
+        ("Hypertension, worsening; start lisinopril. MDM: straightforward.", "straightforward"),
+        ("Cough. Medical decision making: high complexity.", "high"),
+        ("Medical decision making of moderate complexity was required.", "moderate"),
+        ("Decision-making complexity assessed as low given one stable problem.", "low"),
+        ("MDM minimal, one self-limited problem.", "straightforward"),
+    ],
+)
+def test_documented_mdm_level(nlp, text, level):
+    assert nlp.analyze(text).facts.mdm_level == level
+
+
+def test_mdm_without_a_documented_level_is_derived(nlp):
+    # "high" in an unrelated sentence is not an MDM statement
+    f = nlp.analyze("Blood pressure high today. Hypertension, worsening; started lisinopril 10 mg daily.").facts
+    assert f.mdm_level == "moderate"

@@ -285,3 +285,44 @@ def test_locate_evidence_skips_negated_sentences() -> None:
     assert text[ev[0].start:ev[0].end] == ev[0].text
     assert "atypical chest pain" in ev[0].text and "No chest pain" not in ev[0].text
     assert _locate(text, an, ["fracture of femur"]) == []
+
+
+@pytest.mark.parametrize(("age", "new", "expected"), [(50, False, "99396"), (70, False, "99397"), (30, True, "99385"),
+                                                   (30, None, "99395")])
+def test_preventive_code_follows_the_patients_age_band(suggester: Suggester, age: int, new: bool | None,
+                                                       expected: str) -> None:
+    # the ranker is most confident in the 65+ established code (say, the text resembles
+    # training notes of older patients); the selection bills the patient's own band
+    from pipelines.features import Candidate
+    from pipelines.suggest import _request
+
+    text = "Annual physical. Hypertension, stable."
+    analysis = suggester.nlp.analyze(text)
+    analysis.facts.new_patient = new
+    scored = [(Candidate("cpt", "99397", rule=1.0, em={"preventive": 1.0}), 0.93),
+              (Candidate("cpt", "99396", rule=1.0, em={"preventive": 1.0}), 0.04),
+              (Candidate("cpt", "99395", rule=1.0, em={"preventive": 1.0}), 0.02),
+              (Candidate("cpt", "99385", rule=1.0, em={"preventive": 1.0}), 0.01)]
+    _, cpt = suggester._select(_request(text, {"patient": {"age": age, "sex": "F"}}), analysis, scored)
+    assert [c.code for c in cpt] == [expected]
+    _, unknown_age = suggester._select(_request(text, {}), analysis, scored)
+    assert [c.code for c in unknown_age] == ["99397"]  # no age: nothing to check against
+
+
+def test_unseen_code_simulation_hides_a_stable_share_of_codes() -> None:
+    from pipelines.suggest import _hidden_codes
+
+    codes = {f"C{i:03d}" for i in range(2000)}
+    a = _hidden_codes(codes, 0.3, 0, 0)
+    assert a == _hidden_codes(set(sorted(codes, reverse=True)), 0.3, 0, 0)  # order-free
+    assert 0.25 < len(a) / len(codes) < 0.35
+    assert a != _hidden_codes(codes, 0.3, 0, 1)  # another fold hides other codes
+    assert _hidden_codes(codes, 0.0, 0, 0) == set()
+
+
+def test_fit_with_unseen_code_simulation(suggester: Suggester) -> None:
+    s = Suggester.fit(_notes(32, "train"), _notes(16, "dev"), {**CONFIG, "unseen_frac": 0.3}, nlp=StandInNlp())
+    # the full models still see every code: hiding only shapes the ranker's training rows
+    assert set(s.priors["icd10cm"]) == set(suggester.priors["icd10cm"])
+    r = s.suggest(NOTES[0][0])
+    assert "I10" in [c.code for c in r.icd10cm]
