@@ -24,6 +24,7 @@ from spacy.vocab import Vocab
 
 from pipelines.nlp.attributes import AttributeScanner, encounter_facts
 from pipelines.nlp.lexicon import Lexicon, load_normalizer
+from pipelines.nlp.measures import bmi_spans
 from pipelines.nlp.rules_engine import (
     ContextRules,
     Cue,
@@ -216,6 +217,7 @@ class MentionsComponent:
                         sentence=si,
                     )
                 )
+        self._measures(text, index, mentions, doc)
         doc._.medcode_mentions = mentions
         if mentions and len(doc):
             # token index of each mention's first / last character (alignment "expand")
@@ -230,6 +232,29 @@ class MentionsComponent:
         else:
             doc.spans["medcode_mentions"] = []
         return doc
+
+    @staticmethod
+    def _measures(text: str, index: SectionIndex, mentions: list[Mention], doc: Doc) -> None:
+        """Values that name a code by number (BMI -> Z68), as 'finding' mentions."""
+        if "bmi" not in text.lower() and "body mass" not in text.lower():
+            return
+        sent_starts = [s for s, _ in _sentences(doc)]
+        added = False
+        for start, end, code in bmi_spans(text):
+            # the lexicon's bare "body mass index" (Z68 category) gives way to the valued mention
+            inner = [m for m in mentions if start <= m.start and m.end <= end
+                     and all(c.code.startswith("Z68") for c in m.candidates)]
+            for m in inner:
+                mentions.remove(m)
+            if any(m.start < end and start < m.end for m in mentions):
+                continue
+            mentions.append(Mention(start=start, end=end, text=text[start:end], kind="finding",
+                                    section=index.name_at(start), assertion="present", concept="body mass index",
+                                    candidates=[CodeCandidate("icd10cm", code, 1.0, "body mass index")],
+                                    sentence=max(bisect.bisect_right(sent_starts, start) - 1, 0)))
+            added = True
+        if added:
+            mentions.sort(key=lambda m: m.start)
 
     def _candidates(self, key: str, cands: tuple[tuple[str, str, float, str], ...]) -> tuple[CodeCandidate, ...]:
         """CodeCandidate objects per lexicon key, built once (mentions get their own list)."""
