@@ -25,6 +25,7 @@ from spacy.vocab import Vocab
 from pipelines.nlp.attributes import AttributeScanner, encounter_facts
 from pipelines.nlp.lexicon import Lexicon, load_normalizer
 from pipelines.nlp.measures import bmi_spans
+from pipelines.nlp.normalize import SpellFixer
 from pipelines.nlp.rules_engine import (
     ContextRules,
     Cue,
@@ -172,6 +173,8 @@ class MentionsComponent:
     def lexicon(self, lex: Lexicon) -> None:
         self._lexicon = lex
         self._cand_cache = {}
+        lex.norm = self.normalizer
+        self.normalizer.fixer = SpellFixer(lex.vocab, lex.words) if lex.words else None
 
     def __call__(self, doc: Doc) -> Doc:
         text = doc_text(doc)

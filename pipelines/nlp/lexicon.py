@@ -106,6 +106,9 @@ class Lexicon:
         # pruning tables: tokens that start some key's window, and token pairs that share a key
         self.vocab: frozenset[str] = frozenset()
         self.pairs: frozenset[str] = frozenset()
+        # correctly spelled words that typo repair must leave alone (empty: no typo repair,
+        # which is how lexicons saved before typo repair existed keep their behaviour)
+        self.words: frozenset[str] = frozenset()
         self.source_digest = ""
 
     # ---- building --------------------------------------------------------------------
@@ -193,6 +196,7 @@ class Lexicon:
             "entries": self.entries,
             "vocab": self.vocab,
             "pairs": self.pairs,
+            "words": self.words,
         }
         tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")  # concurrent builders never share a temp file
         with open(tmp, "wb") as fh:
@@ -216,7 +220,25 @@ class Lexicon:
         lex.entries = payload["entries"]
         lex.vocab = payload["vocab"]
         lex.pairs = payload["pairs"]
+        lex.words = payload.get("words", frozenset())
         return lex
+
+
+def known_words() -> frozenset[str]:
+    """Words typo repair never touches: MiniLM's whole-word vocabulary (common English, ~22k
+    lower-case words) plus the curated `known_words` of `rules/synonyms.yaml` (clinical words
+    outside both vocabularies that sit one letter from a lexicon word, e.g. atraumatic)."""
+    words = set(read_rule_file("synonyms.yaml").get("known_words", []) or [])
+    try:
+        import json
+
+        from models.dense import minilm_path
+
+        vocab = json.loads((minilm_path() / "tokenizer.json").read_text(encoding="utf-8"))["model"]["vocab"]
+        words.update(w for w in vocab if w.isalpha() and w.islower())
+    except (ImportError, OSError, KeyError, ValueError):  # no MiniLM package: curated words only
+        pass
+    return frozenset(words)
 
 
 def load_normalizer() -> Normalizer:
@@ -254,6 +276,7 @@ def build_lexicon(cs: Any | None = None) -> Lexicon:
 
     norm = load_normalizer()
     lex = Lexicon(norm)
+    lex.words = known_words()
     icd = cs.icd
     newest = icd.fiscal_years[-1]
     valid_icd: set[str] = set()

@@ -8,10 +8,10 @@ curated set of misspellings. Word order is handled by the matcher (bag-of-tokens
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 # word-ish tokens: letters/digits, allowing internal slash or apostrophe ("s/p", "a/p", "crohn's")
-TOKEN_RE = re.compile(r"[A-Za-z0-9]+(?:[/'][A-Za-z0-9]+)*")
+TOKEN_RE = re.compile(r"[A-Za-z0-9]+(?:[/'\u2019][A-Za-z0-9]+)*")
 
 # dropped on both sides before matching (never carry the meaning of a code on their own)
 STOPWORDS = frozenset(
@@ -52,22 +52,73 @@ def stem(tok: str) -> str:
     return tok
 
 
+def _deletes(w: str) -> set[str]:
+    return {w} | {w[:i] + w[i + 1 :] for i in range(len(w))}
+
+
+class SpellFixer:
+    """Typo repair for words nobody knows: a raw word of `min_len`+ letters that is neither a
+    lexicon token nor a `known` word becomes the lexicon token at optimal-string-alignment
+    distance 1 (one letter dropped, doubled, replaced or two swapped: "cretinine" ->
+    "creatinine"), when that token is the only lexicon or known word that close ("toady" is one
+    letter from "toad" and from "today": left alone). The first letter must agree: typos there
+    are rare and prefixes change meaning (a-traumatic). Candidates come from a single-deletion
+    index (SymSpell's idea), the distance check from RapidFuzz."""
+
+    def __init__(self, vocab: Iterable[str], known: Iterable[str] = (), min_len: int = 5) -> None:
+        self.min_len = min_len
+        self.vocab = frozenset(vocab)
+        self.known = frozenset(known)
+        index: dict[str, list[str]] = {}
+        for w in self.vocab | self.known:
+            if len(w) >= min_len - 1 and w.isalpha():
+                for d in _deletes(w):
+                    index.setdefault(d, []).append(w)
+        self.index = index
+
+    def fix(self, word: str) -> str | None:
+        if (len(word) < self.min_len or not word.isalpha() or word in self.vocab or word in self.known
+                or stem(word) in self.vocab):
+            return None
+        from rapidfuzz.distance import OSA
+
+        found = {w for d in _deletes(word) for w in self.index.get(d, ())
+                 if w[0] == word[0] and OSA.distance(word, w) == 1}
+        if len(found) != 1:
+            return None
+        w = found.pop()
+        return w if w in self.vocab else None
+
+
 class Normalizer:
-    """Maps raw tokens to match tokens: lower case, misspelling fix, abbreviation expansion, stem."""
+    """Maps raw tokens to match tokens: lower case, misspelling fix, abbreviation expansion, stem,
+    and (once a lexicon is attached, `fixer`) typo repair of unknown words."""
 
     def __init__(self, misspellings: dict[str, str] | None = None, expansions: dict[str, str] | None = None):
         self.misspellings = dict(misspellings or {})
         # single-token rewrites that are not concepts on their own ("lt" -> "left", "yo" -> "year")
         self.expansions = dict(expansions or {})
         self._cache: dict[str, tuple[str, ...]] = {}
+        self._fixer: SpellFixer | None = None
+
+    @property
+    def fixer(self) -> SpellFixer | None:
+        return self._fixer
+
+    @fixer.setter
+    def fixer(self, fixer: SpellFixer | None) -> None:
+        self._fixer = fixer
+        self._cache = {}
 
     def norm_token(self, raw: str) -> tuple[str, ...]:
         """Zero, one or several normalised tokens for one raw token (cached)."""
         hit = self._cache.get(raw)
         if hit is not None:
             return hit
-        low = raw.lower()
+        low = raw.lower().replace("\u2019", "'")
         low = self.misspellings.get(low, low)
+        if low.endswith("'s") and len(low) > 4:
+            low = low[:-2]  # possessive eponyms: "Parkinson's disease" == "Parkinson disease"
         exp = self.expansions.get(low)
         if exp is None and "/" in low and any(len(p) > 3 for p in low.split("/")):
             # "emphysema/COPD": two words, unlike the short forms "s/p", "r/o", "b/l", "n/v"
@@ -75,6 +126,13 @@ class Normalizer:
             if len(self._cache) < 200_000:
                 self._cache[raw] = out
             return out
+        if exp is None and self._fixer is not None and low not in STOPWORDS:
+            fixed = self._fixer.fix(low)
+            if fixed is not None:
+                out = (fixed,)
+                if len(self._cache) < 200_000:
+                    self._cache[raw] = out
+                return out
         parts = exp.split() if exp is not None else [low]
         out = tuple(stem(p) for p in parts if p not in STOPWORDS)
         if len(self._cache) < 200_000:

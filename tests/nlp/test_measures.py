@@ -36,7 +36,7 @@ def test_pediatric_percentiles(pct, code):
 def test_bmi_mentions(nlp, text, code, assertion):
     found = [(c.code, m.assertion) for m in nlp.analyze(text).mentions for c in m.candidates if c.code.startswith("Z68")]
     assert found == [(code, assertion)]
-    assert text[[m for m in nlp.analyze(text).mentions if m.kind == "finding"][0].start:].lower().startswith(("bmi", "body"))
+    assert text[next(m for m in nlp.analyze(text).mentions if m.kind == "finding").start:].lower().startswith(("bmi", "body"))
 
 
 def test_no_bmi_no_mention(nlp):
