@@ -112,7 +112,7 @@ class SuggestConfig:
     ranker: str = "gbm"
     ranker_max_iter: int = 200
     cv_folds: int = 3
-    unseen_frac: float = 0.0  # share of codes hidden per cross-fitting fold (simulates codes never seen in training)
+    unseen_frac: float = 0.5  # share of codes hidden per cross-fitting fold (simulates codes never seen in training)
     max_synthetic_train: int = 4000
     max_synthetic_dev: int = 800
     ranked_k: int = 50
