@@ -26,6 +26,11 @@ PREVENTIVE: tuple[tuple[int, str, str], ...] = (
     (65, "99386", "99396"),
     (200, "99387", "99397"),
 )
+# psychotherapy by time (CPT time rule: a unit is reported once its midpoint is passed):
+# (minimum minutes, standalone code, add-on code when an E/M is reported the same day)
+PSYCHOTHERAPY: tuple[tuple[int, str, str], ...] = ((16, "90832", "90833"), (38, "90834", "90836"), (53, "90837", "90838"))
+# telephone E/M by physicians (audio only; deleted 2025-01-01): (minimum minutes, code)
+PHONE_EM: tuple[tuple[int, str], ...] = ((5, "99441"), (11, "99442"), (21, "99443"))
 VACCINE_ADMIN_FIRST = "90471"
 VACCINE_ADMIN_EACH_ADDITIONAL = "90472"
 VENIPUNCTURE = "36415"
@@ -62,6 +67,36 @@ def is_lab(code: str) -> bool:
 
 def is_surgical(code: str) -> bool:
     return code.isdigit() and 10004 <= int(code) <= 69990
+
+
+def psychotherapy_code(minutes: int | None, with_em: bool) -> str | None:
+    """Psychotherapy code for the documented minutes (None under 16 minutes)."""
+    code = None
+    for lo, standalone, addon in PSYCHOTHERAPY:
+        if minutes is not None and minutes >= lo:
+            code = addon if with_em else standalone
+    return code
+
+
+def psychotherapy_counterpart(code: str, with_em: bool) -> str:
+    """The same time band's standalone (no E/M) or add-on (with E/M) psychotherapy code."""
+    for _, standalone, addon in PSYCHOTHERAPY:
+        if code in (standalone, addon):
+            return addon if with_em else standalone
+    return code
+
+
+def is_psychotherapy(code: str) -> bool:
+    return any(code in (a, b) for _, a, b in PSYCHOTHERAPY)
+
+
+def phone_em_code(minutes: int | None) -> str | None:
+    """Telephone E/M code for the documented minutes of medical discussion (None under 5)."""
+    code = None
+    for lo, c in PHONE_EM:
+        if minutes is not None and minutes >= lo:
+            code = c
+    return code
 
 
 def level_from_time(minutes: int | None, new_patient: bool) -> int | None:

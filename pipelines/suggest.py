@@ -27,7 +27,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -50,12 +50,16 @@ from models.em import (
     is_lab,
     is_office_em,
     is_preventive_em,
+    is_psychotherapy,
     is_vaccine_product,
     laterality_modifier,
     level_from_mdm,
     level_from_time,
     office_em,
+    phone_em_code,
     preventive_code,
+    psychotherapy_code,
+    psychotherapy_counterpart,
 )
 from models.lexical import TermIndex, stem
 from models.ranker import CandidateRanker, IsotonicCalibrator, tune_threshold
@@ -261,6 +265,16 @@ class Suggester:
         for d in decisions:
             if d.code and d.basis == "preventive":
                 out.append((d.code, {"time": 0.0, "mdm": 0.0, "preventive": 1.0}, list(d.modifiers), True))
+        day = _day(req.date_of_service)
+        phone = phone_em_code(facts.total_minutes) if telehealth == "audio" else None
+        if phone and day is not None and self.cs.procedures.span_on(phone, day) is not None:
+            # audio-only visit on a date the telephone E/M codes were valid: they replace office E/M
+            out = [(c, f, m, False) if not is_preventive_em(c) else (c, f, m, p) for c, f, m, p in out]
+            out.append((phone, {"time": 1.0, "mdm": 0.0, "preventive": 0.0}, [], True))
+        therapy = psychotherapy_code(facts.psychotherapy_minutes, with_em=False)
+        if therapy:
+            # the time band decides the code; _select swaps in the add-on code when an E/M is billed
+            out.append((therapy, {"time": 1.0, "mdm": 0.0, "preventive": 0.0}, [], True))
         return out
 
     def _supervised_scores(self, texts: Sequence[str], model: TfidfMultiLabel | None = None) -> list[list[tuple[str, float]]]:
@@ -389,6 +403,15 @@ class Suggester:
                 continue
             chosen.append((c, float(p)))
             located[c.code] = support
+        # psychotherapy billed with an E/M the same day is reported with the add-on codes, alone with
+        # the standalone ones (same time band)
+        with_em = any(is_office_em(c.code) for c, _ in chosen)
+        for i, (c, p) in enumerate(chosen):
+            if is_psychotherapy(c.code):
+                swap = psychotherapy_counterpart(c.code, with_em)
+                if swap != c.code and not any(x.code == swap for x, _ in chosen):
+                    chosen[i] = (replace(c, code=swap), p)
+                    located[swap] = located.get(c.code, [])
         lines = [Line(c.code, list(c.modifiers), _units(c)) for c, _ in chosen]
         for ln, (c, _) in zip(lines, chosen, strict=True):
             entry = self.cs.procedures.catalog.get(c.code)

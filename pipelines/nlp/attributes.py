@@ -177,11 +177,17 @@ _TIME = [
     re.compile(r"\b(?:i |we |provider |physician )?spent (?:a total of |approximately |about |over |more than |greater than )?(\d{1,3})\s*(?:minutes?|mins?)\b", _I),
     re.compile(r"\b(\d{1,3})\s*(?:minutes?|mins?) (?:of )?(?:total )?(?:time )?(?:was |were )?(?:spent|in total|total time|face[- ]to[- ]face)", _I),
     re.compile(r"\btime(?: spent)?\s*[:=]\s*(\d{1,3})\s*(?:minutes?|mins?)\b", _I),
+    # audio-only visits: minutes of medical discussion by phone
+    re.compile(r"\b(?:by (?:tele)?phone|over the (?:tele)?phone|telephone (?:call|visit|encounter|discussion)|phone (?:call|visit))\b[^.\n\d]{0,40}?(\d{1,3})\s*(?:minutes?|mins?)\b", _I),
     # generic fallbacks: any statement of time with a minute count in the same sentence
     # (2021 office E/M guidelines: total time on the date of the encounter, however phrased)
     re.compile(r"\btime\b[^.\n]{0,80}?\b(\d{1,3})\s*(?:-|\s)?\s*(?:minutes?|mins?)\b", _I),
     re.compile(r"\b(\d{1,3})\s*(?:-|\s)?\s*(?:minutes?|mins?)\b[^.\n]{0,60}?\b(?:time|counsel\w*|coordinat\w*)\b", _I),
 ]
+# psychotherapy time ("Psychotherapy time: 45 minutes", "individual psychotherapy for 53 min")
+_PSYCHOTHERAPY_TIME = re.compile(
+    r"\b(?:psychotherapy|(?:individual |supportive )?therapy (?:session|time|visit))\b[^.\n\d]{0,60}?(\d{1,3})\s*(?:-|\s)?\s*(?:minutes?|mins?)\b"
+    r"|\b(\d{1,3})\s*(?:-|\s)?\s*(?:minutes?|mins?)\b[^.\n\d]{0,30}?\b(?:of )?(?:individual |supportive |cognitive[- ]behavio\w* )?psychotherapy\b", _I)
 _NEW = re.compile(r"\bnew (?:patient|pt)\b|\bnew to (?:the |this |our )?(?:practice|clinic|office)\b|\bestablish(?:ing)? care\b|\binitial visit\b|\bfirst visit\b", _I)
 _EST = re.compile(r"\bestablished (?:patient|pt)\b|\breturn(?:ing)? (?:patient|visit)\b|\bfollow[- ]?up (?:visit|appointment)\b|\bhere for (?:a )?follow[- ]?up\b|\bseen (?:here )?(?:last|previously)\b|\bknown to (?:this|our|the) (?:clinic|practice)\b|\blast visit\b|\bpresents for follow[- ]?up\b", _I)
 _PREVENTIVE = re.compile(r"\b(?:annual (?:wellness|physical|exam|preventive)|preventive (?:visit|exam|medicine|care visit)|wellness (?:visit|exam)|well[- ](?:child|woman|visit|baby)|routine (?:physical|health maintenance|check[- ]?up)|health maintenance exam|complete physical|medicare (?:annual )?wellness)\b", _I)
@@ -221,13 +227,21 @@ _DATA_SECTIONS = frozenset({"labs", "imaging", "orders", "plan", "assessment_pla
 def encounter_facts(text: str, mentions: list[Mention], sections: list[str]) -> EncounterFacts:
     f = EncounterFacts()
     text = lower_same_length(text)
+    pt = _PSYCHOTHERAPY_TIME.search(text)
+    if pt:
+        minutes = int(pt.group(1) or pt.group(2))
+        if 1 <= minutes <= 600:
+            f.psychotherapy_minutes = minutes
     for pat in _TIME:
-        m = pat.search(text)
-        if m:
+        for m in pat.finditer(text):
+            if pt and pt.start() <= m.start(1) < pt.end():
+                continue  # psychotherapy time is not the visit's E/M time
             minutes = int(m.group(1))
             if 1 <= minutes <= 600:
                 f.total_minutes = minutes
                 break
+        if f.total_minutes is not None:
+            break
     if _NEW.search(text):
         f.new_patient = True
     elif _EST.search(text):

@@ -61,6 +61,7 @@ class EncounterFacts:
     mdm_level: Literal["straightforward", "low", "moderate", "high"] | None = None
     prescription_drug_management: bool = False
     procedures_today: bool = False
+    psychotherapy_minutes: int | None = None  # documented psychotherapy time (CPT time rules)
 
 
 @dataclass(slots=True)

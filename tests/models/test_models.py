@@ -275,3 +275,24 @@ def test_old_format_ridge_upgrades_to_the_split_with_the_same_scores() -> None:
     assert old.upgrade() is True and not hasattr(old, "train_XT_")
     np.testing.assert_allclose(old.decision_function(new), expected, atol=1e-6)
     assert old.upgrade() is False
+
+
+@pytest.mark.parametrize(("minutes", "with_em", "code"), [(10, False, None), (16, False, "90832"), (37, False, "90832"),
+                                                          (38, False, "90834"), (52, False, "90834"), (53, False, "90837"),
+                                                          (20, True, "90833"), (45, True, "90836"), (60, True, "90838"),
+                                                          (None, False, None)])
+def test_psychotherapy_time_bands(minutes: int | None, with_em: bool, code: str | None) -> None:
+    from models.em import psychotherapy_code, psychotherapy_counterpart
+
+    assert psychotherapy_code(minutes, with_em) == code
+    if code:
+        assert psychotherapy_counterpart(code, not with_em) == psychotherapy_code(minutes, not with_em)
+        assert psychotherapy_counterpart(code, with_em) == code
+
+
+@pytest.mark.parametrize(("minutes", "code"), [(3, None), (5, "99441"), (10, "99441"), (11, "99442"), (20, "99442"),
+                                               (21, "99443"), (45, "99443")])
+def test_phone_em_time_bands(minutes: int, code: str | None) -> None:
+    from models.em import phone_em_code
+
+    assert phone_em_code(minutes) == code

@@ -54,3 +54,20 @@ def test_mdm_without_a_documented_level_is_derived(nlp):
     # "high" in an unrelated sentence is not an MDM statement
     f = nlp.analyze("Blood pressure high today. Hypertension, worsening; started lisinopril 10 mg daily.").facts
     assert f.mdm_level == "moderate"
+
+
+@pytest.mark.parametrize(
+    ("text", "therapy", "total"),
+    [
+        ("Psychotherapy time: 47 minutes.", 47, None),  # psychotherapy time is not the E/M time
+        ("Individual psychotherapy provided for 49 minutes. Total time 25 minutes.", 49, 25),
+        ("45 minutes of individual psychotherapy.", 45, None),
+        ("Medical discussion by phone: 12 minutes.", None, 12),
+        ("Physical therapy referral placed. Pain for 20 minutes after walking.", None, None),
+        ("Home physical therapy 3 times a week for 30 minutes.", None, None),
+        ("Therapy session lasted 53 min.", 53, None),
+    ],
+)
+def test_psychotherapy_and_phone_minutes(nlp, text, therapy, total):
+    f = nlp.analyze(text).facts
+    assert (f.psychotherapy_minutes, f.total_minutes) == (therapy, total)

@@ -326,3 +326,31 @@ def test_fit_with_unseen_code_simulation(suggester: Suggester) -> None:
     assert set(s.priors["icd10cm"]) == set(suggester.priors["icd10cm"])
     r = s.suggest(NOTES[0][0])
     assert "I10" in [c.code for c in r.icd10cm]
+
+
+@pytest.mark.parametrize(("codes", "expected"), [(["99213", "90834"], ["99213", "90836"]),
+                                                 (["90836"], ["90834"]), (["90837"], ["90837"])])
+def test_psychotherapy_with_em_uses_the_add_on_code(suggester: Suggester, codes: list[str], expected: list[str]) -> None:
+    from pipelines.features import Candidate
+    from pipelines.suggest import _request
+
+    text = "Established patient. Psychotherapy time: 45 minutes. Total time 20 min."
+    analysis = suggester.nlp.analyze(text)
+    scored = [(Candidate("cpt", c, rule=1.0, em={"time": 1.0}), 0.9 - i / 10) for i, c in enumerate(codes)]
+    _, cpt = suggester._select(_request(text, {"patient": {"age": 40, "sex": "F"}}), analysis, scored)
+    assert [c.code for c in cpt] == expected
+
+
+@pytest.mark.parametrize(("dos", "minutes", "phone"), [("2024-06-03", 15, "99442"), ("2024-06-03", 25, "99443"),
+                                                       ("2025-03-03", 15, None), ("2024-06-03", None, None)])
+def test_audio_only_visits_before_2025_use_telephone_em(suggester: Suggester, dos: str, minutes: int | None,
+                                                        phone: str | None) -> None:
+    from pipelines.suggest import _request
+
+    facts = EncounterFacts(total_minutes=minutes, new_patient=False, telehealth="audio")
+    lines = suggester._em_lines(_request("x", {"date_of_service": dos, "setting": "telehealth"}), facts)
+    picked = [code for code, _, _, chosen in lines if chosen]
+    if phone:
+        assert picked == [phone]
+    else:
+        assert not any(c.startswith("9944") for c in picked)
