@@ -176,14 +176,43 @@ class Line:
     units: int = 1
 
 
-def add_vaccine_admin(lines: list[Line]) -> list[Line]:
-    """One administration code per vaccine product: 90471 for the first, 90472 for each other."""
+# Medicare Part B vaccines are administered with HCPCS G codes (CMS), not 90471/90472:
+# influenza -> G0008, pneumococcal -> G0009, hepatitis B -> G0010 (one per product)
+FLU_VACCINES = frozenset({"90630", "90653", "90654", "90655", "90656", "90657", "90658", "90660", "90661", "90662",
+                          "90664", "90666", "90667", "90668", "90672", "90673", "90674", "90682", "90685", "90686",
+                          "90687", "90688", "90689", "90694", "90756"})
+PNEUMO_VACCINES = frozenset({"90670", "90671", "90677", "90732"})
+HEPB_VACCINES = frozenset({"90739", "90740", "90743", "90744", "90746", "90747", "90759"})
+MEDICARE_ADMIN = {"G0008": FLU_VACCINES, "G0009": PNEUMO_VACCINES, "G0010": HEPB_VACCINES}
+PEDIATRIC_COUNSEL_ADMIN = ("90460", "90461")
+ADMIN_CODES = frozenset({VACCINE_ADMIN_FIRST, VACCINE_ADMIN_EACH_ADDITIONAL, *MEDICARE_ADMIN, *PEDIATRIC_COUNSEL_ADMIN})
+MEDICARE_AGE = 65
+
+
+def medicare_admin_code(product: str) -> str | None:
+    return next((g for g, products in MEDICARE_ADMIN.items() if product in products), None)
+
+
+def add_vaccine_admin(lines: list[Line], age: int | None = None) -> list[Line]:
+    """Administration lines for the vaccine products on the claim.
+
+    - under 19 with counselling by the physician (90460 already chosen): 90460/90461 kept;
+    - 65 or older (taken as Medicare) when every product is a Part B vaccine (influenza,
+      pneumococcal, hepatitis B): one G0008/G0009/G0010 per product;
+    - otherwise 90471 for the first product and 90472 for each other.
+    Administration codes on `lines` that contradict this are removed.
+    """
     products = [ln for ln in lines if is_vaccine_product(ln.code)]
     have = {ln.code for ln in lines}
-    if not products or VACCINE_ADMIN_FIRST in have:
+    if not products:
         return lines
-    out = list(lines)
-    out.append(Line(VACCINE_ADMIN_FIRST))
+    if "90460" in have and (age is None or age < 19):
+        return lines
+    rest = [ln for ln in lines if ln.code not in ADMIN_CODES]
+    medicare = [medicare_admin_code(ln.code) for ln in products]
+    if age is not None and age >= MEDICARE_AGE and all(medicare):
+        return rest + [Line(g) for g in medicare if g]
+    out = [*rest, Line(VACCINE_ADMIN_FIRST)]
     if len(products) > 1:
         out.append(Line(VACCINE_ADMIN_EACH_ADDITIONAL, units=len(products) - 1))
     return out

@@ -37,10 +37,9 @@ import numpy as np
 from codesets import load_codesets
 from models.dense import DenseIndex, StaticEncoder
 from models.em import (
+    ADMIN_CODES,
     EST_BY_LEVEL,
     NEW_BY_LEVEL,
-    VACCINE_ADMIN_EACH_ADDITIONAL,
-    VACCINE_ADMIN_FIRST,
     VENIPUNCTURE,
     Line,
     add_vaccine_admin,
@@ -419,7 +418,7 @@ class Suggester:
             mod = laterality_modifier(lat)
             if mod and (entry is None or entry.laterality) and not is_em(c.code) and mod not in ln.modifiers:
                 ln.modifiers.append(mod)
-        lines = add_vaccine_admin(lines)
+        lines = add_vaccine_admin(lines, age)
         labs_drawn = any(is_lab(ln.code) for ln in lines) and any(
             m.kind == "lab" and m.assertion == "present" for m in analysis.mentions)
         lines = add_venipuncture(lines, labs_drawn)
@@ -443,7 +442,7 @@ class Suggester:
             if derived:
                 # administration / venipuncture lines follow the line that implies them
                 src = [conf_of[x.code] for x in lines if x.code in conf_of and
-                       (is_vaccine_product(x.code) if ln.code in (VACCINE_ADMIN_FIRST, VACCINE_ADMIN_EACH_ADDITIONAL)
+                       (is_vaccine_product(x.code) if ln.code in ADMIN_CODES
                         else is_lab(x.code) if ln.code == VENIPUNCTURE else False)]
                 conf = min(src) if src else 0.5
             evs = ev_of.get(ln.code, [])

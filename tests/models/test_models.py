@@ -296,3 +296,25 @@ def test_phone_em_time_bands(minutes: int, code: str | None) -> None:
     from models.em import phone_em_code
 
     assert phone_em_code(minutes) == code
+
+
+@pytest.mark.parametrize(
+    ("codes", "age", "admin"),
+    [
+        (["90686"], 40, [("90471", 1)]),
+        (["90686", "90715"], 40, [("90471", 1), ("90472", 1)]),
+        (["90662"], 70, [("G0008", 1)]),  # Medicare: influenza -> G0008
+        (["90662", "90677"], 70, [("G0008", 1), ("G0009", 1)]),  # + pneumococcal -> G0009
+        (["90662", "90715"], 70, [("90471", 1), ("90472", 1)]),  # Tdap is not a Part B vaccine
+        (["90686"], None, [("90471", 1)]),  # age unknown: not assumed Medicare
+        (["90686", "G0008"], 40, [("90471", 1)]),  # a contradicting admin code is replaced
+        (["90686", "90471"], 70, [("G0008", 1)]),
+        (["90700", "90460"], 4, [("90460", 1)]),  # pediatric counselling codes stay
+        (["99213"], 70, []),
+    ],
+)
+def test_vaccine_administration_codes(codes: list[str], age: int | None, admin: list[tuple[str, int]]) -> None:
+    from models.em import ADMIN_CODES
+
+    lines = add_vaccine_admin([Line(c) for c in codes], age)
+    assert [(ln.code, ln.units) for ln in lines if ln.code in ADMIN_CODES] == admin
