@@ -31,6 +31,7 @@ PREVENTIVE: tuple[tuple[int, str, str], ...] = (
 PSYCHOTHERAPY: tuple[tuple[int, str, str], ...] = ((16, "90832", "90833"), (38, "90834", "90836"), (53, "90837", "90838"))
 # telephone E/M by physicians (audio only; deleted 2025-01-01): (minimum minutes, code)
 PHONE_EM: tuple[tuple[int, str], ...] = ((5, "99441"), (11, "99442"), (21, "99443"))
+PHONE_EM_CODES = frozenset(c for _, c in PHONE_EM)
 VACCINE_ADMIN_FIRST = "90471"
 VACCINE_ADMIN_EACH_ADDITIONAL = "90472"
 VENIPUNCTURE = "36415"

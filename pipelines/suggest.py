@@ -40,6 +40,7 @@ from models.em import (
     ADMIN_CODES,
     EST_BY_LEVEL,
     NEW_BY_LEVEL,
+    PHONE_EM_CODES,
     VENIPUNCTURE,
     Line,
     add_vaccine_admin,
@@ -386,7 +387,10 @@ class Suggester:
         allowed_prev = ({preventive_code(age, True), preventive_code(age, False)} if new is None
                         else {preventive_code(age, new)}) if age is not None else None
         for c, p in scored:
-            if c.system != CPT or p < self.thresholds[CPT] or len(chosen) >= self.config.max_cpt:
+            if c.system != CPT or len(chosen) >= self.config.max_cpt:
+                continue
+            is_em_line = is_office_em(c.code) or is_preventive_em(c.code) or c.code in PHONE_EM_CODES
+            if p < (self.thresholds.get("em", self.thresholds[CPT]) if is_em_line else self.thresholds[CPT]):
                 continue
             if allowed_prev is not None and is_preventive_em(c.code) and c.code not in allowed_prev:
                 # the visit is preventive but this band is not the patient's: bill the right band
@@ -563,7 +567,7 @@ class Suggester:
                 keep = sorted(set(range(len(train))) - set(held_idx))
                 s.term_index = _fit_terms(s, [train[i] for i in keep], [train_an[i] for i in keep], drop=hidden[f])
             s.priors = {system: {c: v for c, v in full_priors[system].items() if c not in hidden[f]} for system in SYSTEMS}
-            Xf, yf, _, _, _ = s._rows([train[i] for i in held_idx], [train_an[i] for i in held_idx],
+            Xf, yf, *_ = s._rows([train[i] for i in held_idx], [train_an[i] for i in held_idx],
                                       [sup_train[i] for i in held_idx])
             Xs.append(Xf)
             ys.append(yf)
@@ -573,7 +577,7 @@ class Suggester:
         # calibration + thresholds on dev only
         if dev:
             sup_dev = s._supervised_scores([g["text"] for g in dev]) if cfg.supervised else [[] for _ in dev]
-            Xd, yd, sysd, missed, elig = s._rows(dev, dev_an, sup_dev)
+            Xd, yd, sysd, missed, elig, coded, noted = s._rows(dev, dev_an, sup_dev)
             raw = s.ranker.decision_scores(Xd) if len(Xd) else np.zeros(0)
             for system in SYSTEMS:
                 mask = sysd == system
@@ -584,24 +588,57 @@ class Suggester:
                     thr, f1 = tune_threshold(np.where(elig[mask], cal, 0.0), yd[mask], n_missed=missed[system])
                     s.thresholds[system] = thr
                     s.metrics[f"dev_{system}_f1_candidates"] = round(f1, 4)
+            if CPT in s.calibrators and len(Xd):
+                s._tune_em_threshold(dev, s.calibrators[CPT].predict(raw), yd, sysd, elig, coded, noted)
         s.metrics["fit_seconds"] = round(time.time() - t0, 1)
         s.metrics["n_train"] = len(train)
         s.metrics["n_dev"] = len(dev)
         s.model_version = _version(cfg, train, dev)
         return s
 
+    def _tune_em_threshold(self, dev: list[dict[str, Any]], cal: np.ndarray, y: np.ndarray, systems: np.ndarray,
+                           elig: np.ndarray, codes: np.ndarray, notes: np.ndarray) -> None:
+        """E/M lines get their own threshold: the selection bills at most one problem-oriented
+        and one preventive E/M per note (the most probable), so the threshold is tuned on each
+        note's top candidate of each kind, not on every level's row."""
+        kinds = {"office": lambda c: is_office_em(c) or c in PHONE_EM_CODES, "preventive": is_preventive_em}
+        probs: list[float] = []
+        labels: list[int] = []
+        n_missed = 0
+        for kind in kinds.values():
+            best: dict[int, tuple[float, int]] = {}
+            for i in np.flatnonzero((systems == CPT) & elig):
+                if kind(codes[i]):
+                    p = float(cal[i])
+                    if p > best.get(int(notes[i]), (-1.0, 0))[0]:
+                        best[int(notes[i])] = (p, int(y[i]))
+            for k, g in enumerate(dev):
+                if any(kind(c) for c in g[CPT]) and (k not in best or not best[k][1]):
+                    n_missed += 1  # a gold E/M of this kind the top candidate does not cover
+            for p, lab in best.values():
+                probs.append(p)
+                labels.append(lab)
+        if sum(labels) >= 5:
+            thr, f1 = tune_threshold(probs, labels, n_missed=n_missed)
+            self.thresholds["em"] = thr
+            self.metrics["dev_em_f1_top_candidate"] = round(f1, 4)
+
     def _rows(self, gold: list[dict[str, Any]], analyses: list[NoteAnalysis], sup: list[list[tuple[str, float]]]
-              ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, int], np.ndarray]:
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, int], np.ndarray, np.ndarray, np.ndarray]:
+        """Ranker rows of every candidate: features, gold label, system, gold codes no candidate
+        covers (per system), whether the selection may emit it, its code and its note's index."""
         Xs: list[np.ndarray] = []
         ys: list[int] = []
         systems: list[str] = []
         elig: list[bool] = []
+        codes: list[str] = []
+        notes: list[int] = []
         missed = {ICD: 0, CPT: 0}
         reqs = [_request(g["text"], g) for g in gold]
         maps: list[dict[tuple[str, str], Candidate]] = []
         for i in range(0, len(gold), 256):
             maps += self.candidates_many(reqs[i : i + 256], analyses[i : i + 256], sup[i : i + 256])
-        for g, an, cmap in zip(gold, analyses, maps, strict=True):
+        for k, (g, an, cmap) in enumerate(zip(gold, analyses, maps, strict=True)):
             cands = list(cmap.values())
             if not cands:
                 missed[ICD] += len(g[ICD])
@@ -616,13 +653,15 @@ class Suggester:
             ys.extend(y)
             systems.extend(c.system for c in cands)
             elig.extend(self._support(g["text"], an, c) is not None for c in cands)
+            codes.extend(c.code for c in cands)
+            notes.extend([k] * len(cands))
         if not Xs:
             from pipelines.features import FEATURES
 
             return (np.zeros((0, len(FEATURES))), np.zeros(0, dtype=int), np.array([], dtype=object), missed,
-                    np.zeros(0, dtype=bool))
+                    np.zeros(0, dtype=bool), np.array([], dtype=object), np.zeros(0, dtype=int))
         return (np.vstack(Xs), np.asarray(ys, dtype=int), np.asarray(systems, dtype=object), missed,
-                np.asarray(elig, dtype=bool))
+                np.asarray(elig, dtype=bool), np.asarray(codes, dtype=object), np.asarray(notes, dtype=int))
 
     # ---- persistence -----------------------------------------------------------------
     def save(self, path: str | Path) -> Path:

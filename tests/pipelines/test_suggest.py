@@ -354,3 +354,21 @@ def test_audio_only_visits_before_2025_use_telephone_em(suggester: Suggester, do
         assert picked == [phone]
     else:
         assert not any(c.startswith("9944") for c in picked)
+
+
+def test_em_lines_have_their_own_threshold(suggester: Suggester) -> None:
+    from pipelines.features import Candidate
+    from pipelines.suggest import _request
+
+    assert 0.0 < suggester.thresholds["em"] < 1.0  # tuned on dev, on each note's top E/M candidate
+    text = "Established patient with hypertension. Total time 25 min."
+    analysis = suggester.nlp.analyze(text)
+    scored = [(Candidate("cpt", "99213", rule=1.0, em={"time": 1.0}), 0.3), (Candidate("cpt", "93000", rule=1.0), 0.3)]
+    s = Suggester(suggester.nlp, suggester.config)
+    s.thresholds = {"icd10cm": 0.5, "cpt": 0.5, "em": 0.2}
+    _, cpt = s._select(_request(text, {}), analysis, scored)
+    assert [c.code for c in cpt] == ["99213"]  # the E/M passes its threshold, the other line does not
+    s.thresholds["em"] = 0.4
+    assert s._select(_request(text, {}), analysis, scored)[1] == []
+    del s.thresholds["em"]  # models saved before E/M thresholds existed use the CPT threshold
+    assert s._select(_request(text, {}), analysis, scored)[1] == []
