@@ -15,7 +15,8 @@ new wording. This benchmark builds a shift inside family A, from the train and d
 - calibration/thresholds (`--calibrate`): in-family dev notes (default), or half of the shifted
   dev notes (`shift`);
 - measurement: up to 500 shifted dev notes from the other half (ICD-10-CM and CPT micro-F1, MAP,
-  E/M exact match, recall@50), 200 in-family dev notes, and the held-out 20% of CodiEsp train.
+  E/M exact match, recall@50), the first 250 of them again with every section header blanked
+  (a layout the model never saw), 200 in-family dev notes, and the held-out 20% of CodiEsp train.
 
 Neither the synthetic test split nor CodiEsp dev is read. One run trains a model (~2-3 minutes on
 2 cores with the default 3,000 notes).
@@ -112,11 +113,17 @@ def run(config: dict[str, Any], calibrate: str = "infamily", n_train: int = 3000
     rs = [s.suggest(n["text"], n) for n in sh_meas]
     ri = [s.suggest(n["text"], n) for n in inf[:200]]
     rc = [s.suggest(n["text"]) for n in c_val]
+    from pipelines.suggest import _blank_headers
+
+    bare = [dict(n, text=_blank_headers(n["text"], s.nlp.analyze(n["text"]))) for n in sh_meas[:250]]
+    rb = [s.suggest(n["text"], n) for n in bare]
     return {
         "config": config, "calibrate": calibrate, "n_train_synthetic": len(s_train), "n_train_codiesp": len(c_train),
         "held_out_names": len(held), "fit_s": round(fit_s), "thresholds": s.thresholds,
         "shifted_dev": {"n": len(sh_meas), "icd10cm": B._score(sh_meas, rs, "icd10cm"), "cpt": B._score(sh_meas, rs, "cpt"),
                         "em_exact": B._em_exact(sh_meas, rs), "icd_recall_at_50": _recall_at(sh_meas, rs, 50)},
+        "shifted_dev_headers_blanked": {"n": len(bare), "icd10cm_f1": B._score(bare, rb, "icd10cm")["f1_micro"],
+                                        "cpt_f1": B._score(bare, rb, "cpt")["f1_micro"], "em_exact": B._em_exact(bare, rb)},
         "infamily_dev": {"n": len(ri), "icd10cm_f1": B._score(inf[:200], ri, "icd10cm")["f1_micro"],
                          "cpt_f1": B._score(inf[:200], ri, "cpt")["f1_micro"], "em_exact": B._em_exact(inf[:200], ri)},
         "codiesp_train_heldout": {"n": len(c_val), "icd10cm": B._score(c_val, rc, "icd10cm"),

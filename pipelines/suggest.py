@@ -116,6 +116,7 @@ class SuggestConfig:
     ranker: str = "gbm"
     ranker_max_iter: int = 200
     cv_folds: int = 3
+    header_dropout: float = 0.0  # share of training notes whose section headers are blanked (unseen layouts)
     unseen_frac: float = 0.5  # share of codes hidden per cross-fitting fold (simulates codes never seen in training)
     max_synthetic_train: int = 4000
     max_synthetic_dev: int = 800
@@ -529,6 +530,14 @@ class Suggester:
             s.priors[system] = {c: math.log1p(n) / math.log1p(top) for c, n in counts.items()}
             s.fallback[system] = [c for c, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))][:200]
         train_an = _analyze_all(s.nlp, [g["text"] for g in train])
+        if cfg.header_dropout > 0:
+            # layouts the model never saw: a seeded share of training notes lose their section
+            # headers (blanked in place, so evidence offsets hold) and are analysed again
+            drop = [i for i, g in enumerate(train) if _share(f"{cfg.seed}:headers:{g.get('id') or g['text']}") < cfg.header_dropout]
+            for i in drop:
+                train[i] = {**train[i], "text": _blank_headers(train[i]["text"], train_an[i])}
+            for i, an in zip(drop, _analyze_all(s.nlp, [train[i]["text"] for i in drop]), strict=True):
+                train_an[i] = an
         dev_an = _analyze_all(s.nlp, [g["text"] for g in dev])
         s.term_index = _fit_terms(s, train, train_an)
         if cfg.dense_scope != "off":
@@ -982,6 +991,27 @@ def _gold(note: dict[str, Any]) -> dict[str, Any]:
     g[CPT] = cpt
     g["text"] = str(note.get("text") or "")
     return g
+
+
+def _share(key: str) -> float:
+    """A stable pseudo-random number in [0, 1) for `key`."""
+    return int(hashlib.sha256(key.encode()).hexdigest()[:8], 16) / 2**32
+
+
+def _blank_headers(text: str, analysis: NoteAnalysis) -> str:
+    """`text` with its section headers (and their ':'/'-') replaced by spaces: same length, so
+    every character offset still points at the same word."""
+    out = list(text)
+    for sec in analysis.sections:
+        if not sec.header:
+            continue
+        end = sec.start + len(sec.header)
+        while end < len(text) and text[end] in ":- \t":
+            end += 1
+        for i in range(sec.start, min(end, len(text))):
+            if out[i] not in "\n\r":
+                out[i] = " "
+    return "".join(out)
 
 
 def _analyze_all(nlp: Analyzer, texts: list[str]) -> list[NoteAnalysis]:

@@ -372,3 +372,16 @@ def test_em_lines_have_their_own_threshold(suggester: Suggester) -> None:
     assert s._select(_request(text, {}), analysis, scored)[1] == []
     del s.thresholds["em"]  # models saved before E/M thresholds existed use the CPT threshold
     assert s._select(_request(text, {}), analysis, scored)[1] == []
+
+
+def test_header_dropout_blanks_headers_in_place(suggester: Suggester) -> None:
+    from pipelines.suggest import _blank_headers
+
+    text = NOTES[4][0]
+    bare = _blank_headers(text, suggester.nlp.analyze(text))
+    assert len(bare) == len(text) and "Assessment:" not in bare and "HPI:" not in bare
+    assert {s.name for s in suggester.nlp.analyze(bare).sections} <= {"unknown"}
+    i = text.index("chest pain")
+    assert bare[i:i + 10] == "chest pain"  # every word keeps its offset (gold evidence spans hold)
+    s = Suggester.fit(_notes(32, "train"), _notes(16, "dev"), {**CONFIG, "header_dropout": 0.5}, nlp=StandInNlp())
+    assert "I10" in [c.code for c in s.suggest(NOTES[0][0]).icd10cm]
