@@ -366,16 +366,30 @@ class Suggester:
         for c, p in scored:
             if c.system == ICD:
                 by_cat.setdefault(c.code[:3], []).append((c.code, float(p)))
+        fy = _fiscal_year(req.date_of_service, self.cs.icd.fiscal_years)
+        emitted: set[str] = set()
         for c, p in scored:
             if c.system != ICD or p < self.thresholds[ICD] or len(icd) >= self.config.max_icd:
                 continue
             ev = self._support(text, analysis, c)
             if ev is None:
                 continue
+            if fy is not None:
+                # a code that is not billable in the date of service's fiscal year is billed as
+                # its nearest ancestor that was (a code the newer year split: Z86.0100 -> Z86.010)
+                key = c.code.replace(".", "")
+                if key in self.cs.icd.codes and not self.cs.icd.is_billable(key, fy):
+                    anc = next((a for a in self.cs.icd.ancestors(key) if self.cs.icd.is_billable(a, fy)), None)
+                    if anc is None:
+                        continue
+                    c = replace(c, code=self.cs.icd.display(anc))
+            if c.code in emitted:
+                continue
+            emitted.add(c.code)
             alts = [Alternative(code=a, confidence=round(q, 4)) for a, q in by_cat.get(c.code[:3], []) if a != c.code][:3]
             icd.append(IcdSuggestion(
                 code=c.code, description=self.info.icd_description(c.code), confidence=round(float(p), 4),
-                rank=len(icd) + 1, billable=self.info.billable(c.code), evidence=ev, alternatives=alts,
+                rank=len(icd) + 1, billable=self._billable_on(c.code, fy), evidence=ev, alternatives=alts,
                 specificity=c.specificity if c.specificity else None,
             ))
         # CPT/HCPCS lines
@@ -460,6 +474,14 @@ class Suggester:
                 dx=pointers[i] if i < len(pointers) else [],
             ))
         return icd, cpt
+
+    def _billable_on(self, code: str, fy: int | None) -> bool:
+        if fy is None:
+            return self.info.billable(code)
+        try:
+            return self.cs.icd.is_billable(code.replace(".", ""), fy)
+        except KeyError:
+            return False
 
     def _support(self, text: str, analysis: NoteAnalysis, c: Candidate) -> list[Evidence] | None:
         """Evidence that lets the selection emit this candidate, or None when it may not be
@@ -966,6 +988,15 @@ def _request(text: str | None, context: SuggestRequest | dict[str, Any] | None) 
             data["patient"] = {k: v for k, v in pat.items() if v is not None}
         req = SuggestRequest.model_validate(data)
     return req
+
+
+def _fiscal_year(dos: str | None, loaded: Sequence[int]) -> int | None:
+    """The ICD-10-CM fiscal year of a date of service, when that year's code set is loaded."""
+    from codesets.fiscal import fiscal_year
+
+    day = _day(dos)
+    fy = fiscal_year(day) if day is not None else None
+    return fy if fy in loaded else None
 
 
 def _day(dos: str | None) -> dt.date | None:

@@ -385,3 +385,22 @@ def test_header_dropout_blanks_headers_in_place(suggester: Suggester) -> None:
     assert bare[i:i + 10] == "chest pain"  # every word keeps its offset (gold evidence spans hold)
     s = Suggester.fit(_notes(32, "train"), _notes(16, "dev"), {**CONFIG, "header_dropout": 0.5}, nlp=StandInNlp())
     assert "I10" in [c.code for c in s.suggest(NOTES[0][0]).icd10cm]
+
+
+@pytest.mark.parametrize(("dos", "expected"), [("2024-05-02", ["Z86.010"]), ("2025-05-02", ["Z86.0100"]),
+                                               ("", ["Z86.0100"]), ("2031-01-01", ["Z86.0100"])])
+def test_icd_codes_follow_the_fiscal_year_of_the_date_of_service(suggester: Suggester, dos: str,
+                                                                 expected: list[str]) -> None:
+    # Z86.0100 exists from FY2025; on an FY2024 date the then-billable parent Z86.010 is billed.
+    # No date, or a date outside the loaded code sets: the newest year's code.
+    from pipelines.features import Candidate
+    from pipelines.nlp.types import Mention
+    from pipelines.suggest import _request
+
+    text = "History of colon polyps."
+    analysis = suggester.nlp.analyze(text)
+    m = Mention(0, 24, text[:24], "condition", "pmh", "present")
+    scored = [(Candidate("icd10cm", "Z86.0100", lex=1.0, mentions=[m]), 0.95)]
+    icd, _ = suggester._select(_request(text, {"date_of_service": dos} if dos else {}), analysis, scored)
+    assert [c.code for c in icd] == expected
+    assert all(c.billable for c in icd)
