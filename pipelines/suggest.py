@@ -116,7 +116,7 @@ class SuggestConfig:
     ranker: str = "gbm"
     ranker_max_iter: int = 200
     cv_folds: int = 3
-    header_dropout: float = 0.0  # share of training notes whose section headers are blanked (unseen layouts)
+    header_dropout: float = 0.3  # share of training notes whose section headers are blanked (unseen layouts)
     unseen_frac: float = 0.5  # share of codes hidden per cross-fitting fold (simulates codes never seen in training)
     max_synthetic_train: int = 4000
     max_synthetic_dev: int = 800
