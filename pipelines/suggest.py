@@ -116,6 +116,7 @@ class SuggestConfig:
     ranker: str = "gbm"
     ranker_max_iter: int = 200
     cv_folds: int = 3
+    sup_evidence: float = 0.0  # >0: a note-level prediction this probable may cite its best sentence as evidence
     header_dropout: float = 0.3  # share of training notes whose section headers are blanked (unseen layouts)
     unseen_frac: float = 0.5  # share of codes hidden per cross-fitting fold (simulates codes never seen in training)
     max_synthetic_train: int = 4000
@@ -163,6 +164,8 @@ class Suggester:
         self.fallback: dict[str, list[str]] = {ICD: [], CPT: []}
         self.metrics: dict[str, Any] = {}
         self.model_version = "untrained"
+        self._sent_cache: tuple[str, list[tuple[int, int]], np.ndarray] | None = None
+        self._sup_index: tuple[Any, dict[str, int]] | None = None
         self._validator: Any = None
 
     # ---- public API -----------------------------------------------------------------
@@ -491,8 +494,46 @@ class Suggester:
         if c.mentions:
             return _evidence(text, c.mentions, c.system) or None if c.asserted else None
         if c.sup_rank < 10_000 and self.term_index is not None:
-            return _locate(text, analysis, [*self.term_index.terms_for(c.code), self.info.description(c.code, c.system)]) or None
+            found = _locate(text, analysis, [*self.term_index.terms_for(c.code), self.info.description(c.code, c.system)])
+            if not found and self.config.sup_evidence and c.sup >= self.config.sup_evidence:
+                found = self._sup_sentence(text, analysis, c)
+            return found or None
         return None
+
+    def _sup_sentence(self, text: str, analysis: NoteAnalysis, c: Candidate) -> list[Evidence]:
+        """For a code the note-level model is confident in but whose known phrasings do not occur:
+        the sentence that alone gives the model's highest score for the code (sentences with a
+        negated, family, hypothetical or uncertain mention are skipped)."""
+        model = self.supervised
+        label = f"{c.system}:{c.code}"
+        if model is None:
+            return []
+        if self._sup_index is None or self._sup_index[0] is not model:
+            self._sup_index = (model, {str(c): j for j, c in enumerate(model.classes_)})
+        j = self._sup_index[1].get(label)
+        if j is None:
+            return []
+        cache = self._sent_cache
+        if cache is None or cache[0] is not text:
+            spans = [m.span() for m in re.finditer(r"[^\n.;]+", text) if len(_WORD.findall(m.group(0))) >= 2]
+            spans = [(a, b) for a, b in spans
+                     if not any(a <= x.start < b and x.assertion in _BLOCKED_ANY for x in analysis.mentions)]
+            scores = model.decision_function([text[a:b] for a, b in spans]) if spans else np.zeros((0, 0))
+            cache = self._sent_cache = (text, spans, scores)
+        _, spans, scores = cache
+        if not spans:
+            return []
+        col = scores[:, j]
+        best = int(np.argmax(col))
+        if col[best] <= 0:
+            return []
+        start, end = spans[best]
+        while start < end and text[start].isspace():
+            start += 1
+        while end > start and text[end - 1].isspace():
+            end -= 1
+        section = next((sec.name for sec in analysis.sections if sec.start <= start < sec.end), "unknown")
+        return [Evidence(start=start, end=end, text=text[start:end], section=section, assertion="present")]
 
     # ---- validator -------------------------------------------------------------------
     @property

@@ -404,3 +404,22 @@ def test_icd_codes_follow_the_fiscal_year_of_the_date_of_service(suggester: Sugg
     icd, _ = suggester._select(_request(text, {"date_of_service": dos} if dos else {}), analysis, scored)
     assert [c.code for c in icd] == expected
     assert all(c.billable for c in icd)
+
+
+def test_confident_note_level_codes_may_cite_their_best_sentence(suggester: Suggester) -> None:
+    from pipelines.features import Candidate
+
+    # "BP" is no known phrasing of I10, so only the note-level model can propose it; with
+    # `sup_evidence` it cites the sentence that alone scores I10 highest (never a negated one)
+    text = "HPI: Established patient with elevated BP readings at home on amlodipine. No chest pain.\nAssessment: stable."
+    analysis = suggester.nlp.analyze(text)
+    cand = Candidate("icd10cm", "I10", sup=0.8, sup_rank=0)
+    s = Suggester(suggester.nlp, SuggestConfig(**{**CONFIG, "sup_evidence": 0.0}))
+    s.supervised, s.term_index = suggester.supervised, suggester.term_index
+    assert s._support(text, analysis, cand) is None  # off by default: no known phrasing, no evidence
+    s.config.sup_evidence = 0.5
+    ev = s._support(text, analysis, cand)
+    assert ev is not None and len(ev) == 1
+    assert "chest pain" not in ev[0].text and text[ev[0].start:ev[0].end] == ev[0].text
+    cand.sup = 0.4
+    assert s._support(text, analysis, cand) is None  # below the configured probability
