@@ -164,7 +164,7 @@ class Suggester:
         self.fallback: dict[str, list[str]] = {ICD: [], CPT: []}
         self.metrics: dict[str, Any] = {}
         self.model_version = "untrained"
-        self._sent_cache: tuple[str, list[tuple[int, int]], np.ndarray] | None = None
+        self._sent_cache: tuple[str, list[tuple[int, int]], Any] | None = None
         self._sup_index: tuple[Any, dict[str, int]] | None = None
         self._validator: Any = None
 
@@ -518,12 +518,12 @@ class Suggester:
             spans = [m.span() for m in re.finditer(r"[^\n.;]+", text) if len(_WORD.findall(m.group(0))) >= 2]
             spans = [(a, b) for a, b in spans
                      if not any(a <= x.start < b and x.assertion in _BLOCKED_ANY for x in analysis.mentions)]
-            scores = model.decision_function([text[a:b] for a, b in spans]) if spans else np.zeros((0, 0))
-            cache = self._sent_cache = (text, spans, scores)
-        _, spans, scores = cache
-        if not spans:
+            scorer = model.column_scorer([text[a:b] for a, b in spans]) if spans else None
+            cache = self._sent_cache = (text, spans, scorer)
+        _, spans, scorer = cache
+        if not spans or scorer is None:
             return []
-        col = scores[:, j]
+        col = scorer(j)
         best = int(np.argmax(col))
         if col[best] <= 0:
             return []

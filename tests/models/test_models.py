@@ -318,3 +318,16 @@ def test_vaccine_administration_codes(codes: list[str], age: int | None, admin: 
 
     lines = add_vaccine_admin([Line(c) for c in codes], age)
     assert [(ln.code, ln.units) for ln in lines if ln.code in ADMIN_CODES] == admin
+
+
+@pytest.mark.parametrize("solver", ["ridge", "logistic"])
+def test_column_scorer_matches_decision_function(solver: str) -> None:
+    texts = ["hypertension on lisinopril", "type 2 diabetes on metformin", "knee pain after a fall",
+             "hypertension and diabetes", "cough and fever", "fever with cough, chest x-ray"] * 3
+    labels = [["I10"], ["E11.9"], ["M25.561"], ["I10", "E11.9"], ["R05.9"], ["R05.9", "R50.9"]] * 3
+    m = TfidfMultiLabel(min_count=2, solver=solver, dense_min_df=2).fit(texts, labels)
+    probe = ["lisinopril for hypertension", "fever", "metformin"]
+    full = m.decision_function(probe)
+    scorer = m.column_scorer(probe)
+    for j in range(len(m.classes_)):
+        np.testing.assert_allclose(scorer(j), full[:, j], rtol=1e-5, atol=1e-6)
