@@ -116,7 +116,7 @@ class SuggestConfig:
     ranker: str = "gbm"
     ranker_max_iter: int = 200
     cv_folds: int = 3
-    sup_evidence: float = 0.0  # >0: a note-level prediction this probable may cite its best sentence as evidence
+    sup_evidence: float = 0.3  # >0: a note-level prediction this probable may cite its best sentence as evidence
     header_dropout: float = 0.3  # share of training notes whose section headers are blanked (unseen layouts)
     unseen_frac: float = 0.5  # share of codes hidden per cross-fitting fold (simulates codes never seen in training)
     max_synthetic_train: int = 4000

@@ -416,7 +416,7 @@ def test_confident_note_level_codes_may_cite_their_best_sentence(suggester: Sugg
     cand = Candidate("icd10cm", "I10", sup=0.8, sup_rank=0)
     s = Suggester(suggester.nlp, SuggestConfig(**{**CONFIG, "sup_evidence": 0.0}))
     s.supervised, s.term_index = suggester.supervised, suggester.term_index
-    assert s._support(text, analysis, cand) is None  # off by default: no known phrasing, no evidence
+    assert s._support(text, analysis, cand) is None  # off: no known phrasing, no evidence
     s.config.sup_evidence = 0.5
     ev = s._support(text, analysis, cand)
     assert ev is not None and len(ev) == 1
