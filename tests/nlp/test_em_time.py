@@ -71,3 +71,26 @@ def test_mdm_without_a_documented_level_is_derived(nlp):
 def test_psychotherapy_and_phone_minutes(nlp, text, therapy, total):
     f = nlp.analyze(text).facts
     assert (f.psychotherapy_minutes, f.total_minutes) == (therapy, total)
+
+
+@pytest.mark.parametrize(
+    ("text", "new"),
+    [
+        ("New patient here to establish care.", True),
+        ("Initial consultation for knee pain.", True),
+        ("Not seen in our clinic in the past 3 years.", True),
+        ("Last seen in March; since her last visit BP improved.", False),
+        ("Interval history: doing well.", False),
+        ("Fracture of the radius, initial encounter.", None),  # ICD wording, not a new patient
+        ("Knee pain for 3 days.", None),
+    ],
+)
+def test_new_or_established(nlp, text, new):
+    assert nlp.analyze(text).facts.new_patient is new
+
+
+@pytest.mark.parametrize(("text", "preventive"), [("Yearly physical today.", True), ("Well-child check at 4 years.", True),
+                                                  ("Annual check-up.", True), ("Physical therapy twice weekly.", False),
+                                                  ("Follow-up of hypertension.", False)])
+def test_preventive_visit(nlp, text, preventive):
+    assert nlp.analyze(text).facts.preventive is preventive
