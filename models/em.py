@@ -7,6 +7,8 @@ analyser. Code numbers only: no CPT descriptor text lives here.
 
 from __future__ import annotations
 
+import bisect
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 # 2021+ office/outpatient E/M: level by MDM or by total time on the date of the encounter.
@@ -70,13 +72,18 @@ def is_surgical(code: str) -> bool:
     return code.isdigit() and 10004 <= int(code) <= 69990
 
 
+def _band(minutes: int | None, lows: Sequence[int]) -> int | None:
+    """Index of the highest band whose minimum `minutes` meets (None: below every band)."""
+    if minutes is None:
+        return None
+    i = bisect.bisect_right(lows, minutes) - 1
+    return i if i >= 0 else None
+
+
 def psychotherapy_code(minutes: int | None, with_em: bool) -> str | None:
     """Psychotherapy code for the documented minutes (None under 16 minutes)."""
-    code = None
-    for lo, standalone, addon in PSYCHOTHERAPY:
-        if minutes is not None and minutes >= lo:
-            code = addon if with_em else standalone
-    return code
+    i = _band(minutes, [lo for lo, _, _ in PSYCHOTHERAPY])
+    return None if i is None else PSYCHOTHERAPY[i][2 if with_em else 1]
 
 
 def psychotherapy_counterpart(code: str, with_em: bool) -> str:
@@ -93,22 +100,12 @@ def is_psychotherapy(code: str) -> bool:
 
 def phone_em_code(minutes: int | None) -> str | None:
     """Telephone E/M code for the documented minutes of medical discussion (None under 5)."""
-    code = None
-    for lo, c in PHONE_EM:
-        if minutes is not None and minutes >= lo:
-            code = c
-    return code
+    i = _band(minutes, [lo for lo, _ in PHONE_EM])
+    return None if i is None else PHONE_EM[i][1]
 
 
 def level_from_time(minutes: int | None, new_patient: bool) -> int | None:
-    if minutes is None:
-        return None
-    table = NEW_TIME if new_patient else EST_TIME
-    level = None
-    for i, lo in enumerate(table):
-        if minutes >= lo:
-            level = i
-    return level
+    return _band(minutes, NEW_TIME if new_patient else EST_TIME)
 
 
 def level_from_mdm(mdm_level: str | None) -> int | None:

@@ -165,7 +165,6 @@ class Suggester:
         self.metrics: dict[str, Any] = {}
         self.model_version = "untrained"
         self._sent_cache: tuple[str, list[tuple[int, int]], Any] | None = None
-        self._sup_index: tuple[Any, dict[str, int]] | None = None
         self._validator: Any = None
 
     # ---- public API -----------------------------------------------------------------
@@ -407,8 +406,7 @@ class Suggester:
         for c, p in scored:
             if c.system != CPT or len(chosen) >= self.config.max_cpt:
                 continue
-            is_em_line = is_office_em(c.code) or is_preventive_em(c.code) or c.code in PHONE_EM_CODES
-            if p < (self.thresholds.get("em", self.thresholds[CPT]) if is_em_line else self.thresholds[CPT]):
+            if p < (self.thresholds.get("em", self.thresholds[CPT]) if _em_line(c.code) else self.thresholds[CPT]):
                 continue
             if allowed_prev is not None and is_preventive_em(c.code) and c.code not in allowed_prev:
                 # the visit is preventive but this band is not the patient's: bill the right band
@@ -506,18 +504,14 @@ class Suggester:
         negated, family, hypothetical or uncertain mention are skipped)."""
         model = self.supervised
         label = f"{c.system}:{c.code}"
-        if model is None:
+        if model is None or not len(model.classes_):
             return []
-        if self._sup_index is None or self._sup_index[0] is not model:
-            self._sup_index = (model, {str(c): j for j, c in enumerate(model.classes_)})
-        j = self._sup_index[1].get(label)
-        if j is None:
+        j = int(np.searchsorted(model.classes_, label))  # classes_ is sorted
+        if j >= len(model.classes_) or model.classes_[j] != label:
             return []
         cache = self._sent_cache
         if cache is None or cache[0] is not text:
-            spans = [m.span() for m in re.finditer(r"[^\n.;]+", text) if len(_WORD.findall(m.group(0))) >= 2]
-            spans = [(a, b) for a, b in spans
-                     if not any(a <= x.start < b and x.assertion in _BLOCKED_ANY for x in analysis.mentions)]
+            spans = [(a, b) for a, b in _unblocked_sentences(text, analysis) if len(_WORD.findall(text[a:b])) >= 2]
             scorer = model.column_scorer([text[a:b] for a, b in spans]) if spans else None
             cache = self._sent_cache = (text, spans, scorer)
         _, spans, scorer = cache
@@ -527,13 +521,7 @@ class Suggester:
         best = int(np.argmax(col))
         if col[best] <= 0:
             return []
-        start, end = spans[best]
-        while start < end and text[start].isspace():
-            start += 1
-        while end > start and text[end - 1].isspace():
-            end -= 1
-        section = next((sec.name for sec in analysis.sections if sec.start <= start < sec.end), "unknown")
-        return [Evidence(start=start, end=end, text=text[start:end], section=section, assertion="present")]
+        return [_sentence_evidence(text, analysis, *spans[best])]
 
     # ---- validator -------------------------------------------------------------------
     @property
@@ -959,32 +947,41 @@ _WORD = re.compile(r"[a-z0-9]+")
 _EV_STOP = frozenset(["a", "an", "and", "the", "of", "with", "without", "to", "in", "on", "for", "by", "or", "nos", "other", "unspecified", "due", "as", "at", "is", "was", "not", "no", "patient", "type"])
 
 
-def _locate(text: str, analysis: NoteAnalysis, phrases: list[str]) -> list[Evidence]:
-    """The sentence that best matches a code's known phrasings (for codes proposed by the
-    note-level model without an NLP mention). Sentences holding a negated, family,
-    hypothetical or uncertain mention are skipped."""
-    words = {stem(w) for p in phrases for w in _WORD.findall(p.lower()) if w not in _EV_STOP and len(w) > 2}
-    if not words:
-        return []
-    best: tuple[int, int, int] | None = None
+def _em_line(code: str) -> bool:
+    """An encounter's visit E/M line (office, preventive or telephone): at most one of each kind
+    per note, with its own threshold."""
+    return is_office_em(code) or is_preventive_em(code) or code in PHONE_EM_CODES
+
+
+def _unblocked_sentences(text: str, analysis: NoteAnalysis) -> Iterable[tuple[int, int]]:
+    """(start, end) of each sentence-like stretch that holds no negated, family, hypothetical or
+    uncertain mention (the only sentences that may be cited as evidence without a mention)."""
     for m in re.finditer(r"[^\n.;]+", text):
-        toks = {stem(w) for w in _WORD.findall(m.group(0).lower())}
-        overlap = len(words & toks)
-        if overlap < min(2, len(words)):
-            continue
-        if any(m.start() <= x.start < m.end() and x.assertion in _BLOCKED_ANY for x in analysis.mentions):
-            continue
-        if best is None or overlap > best[0]:
-            best = (overlap, m.start(), m.end())
-    if best is None:
-        return []
-    _, start, end = best
+        if not any(m.start() <= x.start < m.end() and x.assertion in _BLOCKED_ANY for x in analysis.mentions):
+            yield m.start(), m.end()
+
+
+def _sentence_evidence(text: str, analysis: NoteAnalysis, start: int, end: int) -> Evidence:
     while start < end and text[start].isspace():
         start += 1
     while end > start and text[end - 1].isspace():
         end -= 1
     section = next((sec.name for sec in analysis.sections if sec.start <= start < sec.end), "unknown")
-    return [Evidence(start=start, end=end, text=text[start:end], section=section, assertion="present")]
+    return Evidence(start=start, end=end, text=text[start:end], section=section, assertion="present")
+
+
+def _locate(text: str, analysis: NoteAnalysis, phrases: list[str]) -> list[Evidence]:
+    """The sentence that best matches a code's known phrasings (for codes proposed by the
+    note-level model without an NLP mention)."""
+    words = {stem(w) for p in phrases for w in _WORD.findall(p.lower()) if w not in _EV_STOP and len(w) > 2}
+    if not words:
+        return []
+    best: tuple[int, int, int] | None = None
+    for start, end in _unblocked_sentences(text, analysis):
+        overlap = len(words & {stem(w) for w in _WORD.findall(text[start:end].lower())})
+        if overlap >= min(2, len(words)) and (best is None or overlap > best[0]):
+            best = (overlap, start, end)
+    return [_sentence_evidence(text, analysis, best[1], best[2])] if best else []
 
 
 def _units(c: Candidate) -> int:

@@ -230,13 +230,10 @@ def known_words() -> frozenset[str]:
     outside both vocabularies that sit one letter from a lexicon word, e.g. atraumatic)."""
     words = set(read_rule_file("synonyms.yaml").get("known_words", []) or [])
     try:
-        import json
+        from models.dense import WordPieceTokenizer, minilm_path
 
-        from models.dense import minilm_path
-
-        vocab = json.loads((minilm_path() / "tokenizer.json").read_text(encoding="utf-8"))["model"]["vocab"]
-        words.update(w for w in vocab if w.isalpha() and w.islower())
-    except (ImportError, OSError, KeyError, ValueError):  # no MiniLM package: curated words only
+        words.update(w for w in WordPieceTokenizer(minilm_path()).get_vocab() if w.isalpha() and w.islower())
+    except Exception:  # no MiniLM package or an unreadable tokenizer.json: curated words only
         pass
     return frozenset(words)
 

@@ -8,6 +8,7 @@ is.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterator
 
@@ -18,36 +19,34 @@ _BMI = re.compile(
 )
 
 
+# (lowest value of the band, code); None: the 20.0-39.9 bands, one code per whole number (Z68.20-Z68.39)
+ADULT_BANDS: tuple[tuple[float, str | None], ...] = (
+    (5.0, "Z68.1"), (20.0, None), (40.0, "Z68.41"), (45.0, "Z68.42"), (50.0, "Z68.43"), (60.0, "Z68.44"),
+    (70.0, "Z68.45"),
+)
+# (lowest percentile for age, code)
+PEDIATRIC_BANDS: tuple[tuple[float, str], ...] = ((0.0, "Z68.51"), (5.0, "Z68.52"), (85.0, "Z68.53"), (95.0, "Z68.54"))
+
+
+def _band(value: float, lows: list[float]) -> int:
+    return bisect.bisect_right(lows, value) - 1
+
+
 def adult_bmi_code(value: float) -> str | None:
     """Z68 code of an adult BMI value (one-decimal bands as in the code titles)."""
     v = round(value, 1)
-    if v < 5 or v > 150:
+    i = _band(v, [lo for lo, _ in ADULT_BANDS])
+    if i < 0 or v > 150:
         return None  # not a BMI
-    if v < 20:
-        return "Z68.1"
-    if v < 40:
-        return f"Z68.{int(v)}"
-    if v < 45:
-        return "Z68.41"
-    if v < 50:
-        return "Z68.42"
-    if v < 60:
-        return "Z68.43"
-    if v < 70:
-        return "Z68.44"
-    return "Z68.45"
+    code = ADULT_BANDS[i][1]
+    return code if code is not None else f"Z68.{int(v)}"
 
 
 def pediatric_bmi_code(percentile: float) -> str | None:
-    if percentile < 0 or percentile > 100:
+    if percentile > 100:
         return None
-    if percentile < 5:
-        return "Z68.51"
-    if percentile < 85:
-        return "Z68.52"
-    if percentile < 95:
-        return "Z68.53"
-    return "Z68.54"
+    i = _band(percentile, [lo for lo, _ in PEDIATRIC_BANDS])
+    return PEDIATRIC_BANDS[i][1] if i >= 0 else None
 
 
 def bmi_spans(text: str) -> Iterator[tuple[int, int, str]]:
