@@ -68,6 +68,33 @@ def is_lab(code: str) -> bool:
     return code.isdigit() and 80047 <= int(code) <= 89398
 
 
+# Lab codes whose specimen is not venous blood (urine, stool, swabs, tissue, capillary meters,
+# skin tests): billing one of them alone never implies a venipuncture (36415 is collection of
+# venous blood). Microbiology (87xxx) is mostly swabs/urine, except the blood-specimen tests listed.
+NON_BLOOD_LAB_RANGES: tuple[tuple[int, int], ...] = (
+    (81000, 81099),  # urinalysis, urine pregnancy test
+    (82270, 82274),  # occult blood in stool
+    (82962, 82962),  # glucose by a device cleared for home use (fingerstick)
+    (83861, 83861),  # tear osmolarity
+    (86580, 86580),  # tuberculosis skin test
+    (87000, 87999),  # microbiology: cultures, antigen and molecular tests of swabs and urine
+    (88000, 88399),  # cytopathology and surgical pathology (tissue, Pap)
+    (89000, 89398),  # other fluids (semen, stool, synovial)
+)
+BLOOD_MICROBIOLOGY = frozenset({"87040", "87340", "87341", "87350", "87380", "87389", "87390", "87391",
+                                "87517", "87521", "87522", "87536", "87535"})
+
+
+def needs_venipuncture(code: str) -> bool:
+    """Whether a billed lab test is run on venous blood (so drawing it is billable as 36415)."""
+    if not is_lab(code):
+        return False
+    if code in BLOOD_MICROBIOLOGY:
+        return True
+    n = int(code)
+    return not any(lo <= n <= hi for lo, hi in NON_BLOOD_LAB_RANGES)
+
+
 def is_surgical(code: str) -> bool:
     return code.isdigit() and 10004 <= int(code) <= 69990
 

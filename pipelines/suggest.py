@@ -55,6 +55,7 @@ from models.em import (
     laterality_modifier,
     level_from_mdm,
     level_from_time,
+    needs_venipuncture,
     office_em,
     phone_em_code,
     preventive_code,
@@ -406,7 +407,12 @@ class Suggester:
         for c, p in scored:
             if c.system != CPT or len(chosen) >= self.config.max_cpt:
                 continue
-            if p < (self.thresholds.get("em", self.thresholds[CPT]) if _em_line(c.code) else self.thresholds[CPT]):
+            # a documented preventive visit bills its age band's preventive code whatever the
+            # ranker thinks (the rule is exact; the ranker leans on note-level scores, which fade
+            # when the visit is worded unlike the training notes)
+            documented_preventive = is_preventive_em(c.code) and c.rule > 0 and c.em.get("preventive", 0.0) >= 1.0
+            if p < (self.thresholds.get("em", self.thresholds[CPT]) if _em_line(c.code) else self.thresholds[CPT]) \
+                    and not documented_preventive:
                 continue
             if allowed_prev is not None and is_preventive_em(c.code) and c.code not in allowed_prev:
                 # the visit is preventive but this band is not the patient's: bill the right band
@@ -439,7 +445,7 @@ class Suggester:
             if mod and (entry is None or entry.laterality) and not is_em(c.code) and mod not in ln.modifiers:
                 ln.modifiers.append(mod)
         lines = add_vaccine_admin(lines, age)
-        labs_drawn = any(is_lab(ln.code) for ln in lines) and any(
+        labs_drawn = any(needs_venipuncture(ln.code) for ln in lines) and any(
             m.kind == "lab" and m.assertion == "present" for m in analysis.mentions)
         lines = add_venipuncture(lines, labs_drawn)
         ptp: dict[tuple[str, str], int] = {}
@@ -463,7 +469,7 @@ class Suggester:
                 # administration / venipuncture lines follow the line that implies them
                 src = [conf_of[x.code] for x in lines if x.code in conf_of and
                        (is_vaccine_product(x.code) if ln.code in ADMIN_CODES
-                        else is_lab(x.code) if ln.code == VENIPUNCTURE else False)]
+                        else needs_venipuncture(x.code) if ln.code == VENIPUNCTURE else False)]
                 conf = min(src) if src else 0.5
             evs = ev_of.get(ln.code, [])
             if not evs and derived:

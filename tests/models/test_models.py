@@ -15,6 +15,7 @@ from models.em import (
     add_venipuncture,
     apply_modifiers,
     level_from_time,
+    needs_venipuncture,
     office_em,
     preventive_code,
 )
@@ -181,6 +182,22 @@ def test_line_rules() -> None:
     assert pair[0].modifiers == ["XS"] and pair[1].modifiers == []
     never = apply_modifiers([Line("20610"), Line("20611")], {("20611", "20610"): 0})
     assert never[0].modifiers == []
+
+
+@pytest.mark.parametrize(("code", "venous"), [
+    ("80053", True),   # metabolic panel
+    ("85025", True),   # blood count
+    ("83036", True),   # HbA1c
+    ("87389", True),   # HIV antigen/antibody: blood microbiology
+    ("81003", False),  # urinalysis
+    ("87880", False),  # rapid strep swab
+    ("87624", False),  # HPV from a cervical specimen
+    ("82270", False),  # stool occult blood
+    ("88305", False),  # tissue pathology
+    ("99213", False),  # not a lab
+])
+def test_venipuncture_only_for_venous_blood_tests(code: str, venous: bool) -> None:
+    assert needs_venipuncture(code) is venous
 
 
 @pytest.mark.slow

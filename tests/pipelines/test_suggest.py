@@ -309,6 +309,44 @@ def test_preventive_code_follows_the_patients_age_band(suggester: Suggester, age
     assert [c.code for c in unknown_age] == ["99397"]  # no age: nothing to check against
 
 
+def test_documented_preventive_visit_is_billed_even_when_the_ranker_doubts_it(suggester: Suggester) -> None:
+    # the ranker leans on note-level scores, which fade on unfamiliar wording; the preventive
+    # code of a documented preventive visit follows from the facts and the age band alone
+    from pipelines.features import Candidate
+    from pipelines.suggest import _request
+
+    text = "Annual physical. Established patient. Hypertension, stable."
+    analysis = suggester.nlp.analyze(text)
+    scored = [(Candidate("cpt", "99396", rule=1.0, em={"preventive": 1.0}), 0.05),
+              (Candidate("cpt", "99213", rule=1.0, em={"mdm": 1.0}), 0.05)]
+    req = _request(text, {"patient": {"age": 50, "sex": "F"}})
+    s = Suggester(suggester.nlp, suggester.config)
+    s.thresholds = {"icd10cm": 0.5, "cpt": 0.5, "em": 0.3}
+    _, cpt = s._select(req, analysis, scored)
+    assert [c.code for c in cpt] == ["99396"]  # the problem-oriented level still needs the ranker
+    # without the preventive fact (the rule did not pick it) the threshold applies as before
+    unruled = [(Candidate("cpt", "99396", em={"preventive": 0.0}), 0.05)]
+    assert s._select(req, analysis, unruled)[1] == []
+
+
+@pytest.mark.parametrize(("labs", "venipuncture"), [(["80061"], True), (["81003"], False), (["87880", "81003"], False),
+                                                    (["81003", "85025"], True)])
+def test_venipuncture_is_added_only_for_blood_tests(suggester: Suggester, labs: list[str], venipuncture: bool) -> None:
+    from pipelines.features import Candidate
+    from pipelines.nlp.types import Mention
+    from pipelines.suggest import _request
+
+    text = "Established patient with hypertension. Labs today as ordered. Total time 25 min."
+    analysis = suggester.nlp.analyze(text)
+    lab = Mention(40, 44, "Labs", "lab", "plan", "present", {}, "labs", [])
+    analysis.mentions.append(lab)
+    scored = [(Candidate("cpt", code, rule=1.0, mentions=[lab]), 0.95) for code in labs]
+    _, cpt = suggester._select(_request(text, {}), analysis, scored)
+    codes = [c.code for c in cpt]
+    assert set(labs) <= set(codes)
+    assert ("36415" in codes) is venipuncture
+
+
 def test_unseen_code_simulation_hides_a_stable_share_of_codes() -> None:
     from pipelines.suggest import _hidden_codes
 
