@@ -34,6 +34,9 @@ PSYCHOTHERAPY: tuple[tuple[int, str, str], ...] = ((16, "90832", "90833"), (38, 
 # telephone E/M by physicians (audio only; deleted 2025-01-01): (minimum minutes, code)
 PHONE_EM: tuple[tuple[int, str], ...] = ((5, "99441"), (11, "99442"), (21, "99443"))
 PHONE_EM_CODES = frozenset(c for _, c in PHONE_EM)
+# smoking and tobacco use cessation counseling: (minimum minutes, code); under 3 minutes is not billable
+TOBACCO_COUNSELING: tuple[tuple[int, str], ...] = ((3, "99406"), (11, "99407"))
+TOBACCO_COUNSELING_CODES = frozenset(c for _, c in TOBACCO_COUNSELING)
 VACCINE_ADMIN_FIRST = "90471"
 VACCINE_ADMIN_EACH_ADDITIONAL = "90472"
 VENIPUNCTURE = "36415"
@@ -123,6 +126,12 @@ def psychotherapy_counterpart(code: str, with_em: bool) -> str:
 
 def is_psychotherapy(code: str) -> bool:
     return any(code in (a, b) for _, a, b in PSYCHOTHERAPY)
+
+
+def tobacco_counseling_code(minutes: int | None) -> str | None:
+    """Tobacco cessation counseling code for the documented minutes (None under 3)."""
+    i = _band(minutes, [lo for lo, _ in TOBACCO_COUNSELING])
+    return None if i is None else TOBACCO_COUNSELING[i][1]
 
 
 def phone_em_code(minutes: int | None) -> str | None:
@@ -241,6 +250,17 @@ def add_vaccine_admin(lines: list[Line], age: int | None = None) -> list[Line]:
     if len(products) > 1:
         out.append(Line(VACCINE_ADMIN_EACH_ADDITIONAL, units=len(products) - 1))
     return out
+
+
+# Medicare's annual wellness visit (initial G0438, subsequent G0439) is billed instead of the
+# preventive-medicine E/M (99381-99397), which Medicare does not cover
+MEDICARE_WELLNESS = frozenset({"G0438", "G0439"})
+
+
+def drop_preventive_with_wellness(lines: list[Line]) -> list[Line]:
+    if any(ln.code in MEDICARE_WELLNESS for ln in lines):
+        return [ln for ln in lines if not is_preventive_em(ln.code)]
+    return lines
 
 
 def add_venipuncture(lines: list[Line], labs_drawn: bool) -> list[Line]:

@@ -39,13 +39,16 @@ from models.dense import DenseIndex, StaticEncoder
 from models.em import (
     ADMIN_CODES,
     EST_BY_LEVEL,
+    MEDICARE_AGE,
     NEW_BY_LEVEL,
     PHONE_EM_CODES,
+    TOBACCO_COUNSELING_CODES,
     VENIPUNCTURE,
     Line,
     add_vaccine_admin,
     add_venipuncture,
     apply_modifiers,
+    drop_preventive_with_wellness,
     is_em,
     is_lab,
     is_office_em,
@@ -61,6 +64,7 @@ from models.em import (
     preventive_code,
     psychotherapy_code,
     psychotherapy_counterpart,
+    tobacco_counseling_code,
 )
 from models.lexical import TermIndex, stem
 from models.ranker import CandidateRanker, IsotonicCalibrator, tune_threshold
@@ -409,8 +413,10 @@ class Suggester:
                 continue
             # a documented preventive visit bills its age band's preventive code whatever the
             # ranker thinks (the rule is exact; the ranker leans on note-level scores, which fade
-            # when the visit is worded unlike the training notes)
-            documented_preventive = is_preventive_em(c.code) and c.rule > 0 and c.em.get("preventive", 0.0) >= 1.0
+            # when the visit is worded unlike the training notes); not at Medicare age, where the
+            # annual wellness visit or screening G codes take its place
+            documented_preventive = (is_preventive_em(c.code) and c.rule > 0 and c.em.get("preventive", 0.0) >= 1.0
+                                     and (age is None or age < MEDICARE_AGE))
             if p < (self.thresholds.get("em", self.thresholds[CPT]) if _em_line(c.code) else self.thresholds[CPT]) \
                     and not documented_preventive:
                 continue
@@ -437,6 +443,12 @@ class Suggester:
                 if swap != c.code and not any(x.code == swap for x, _ in chosen):
                     chosen[i] = (replace(c, code=swap), p)
                     located[swap] = located.get(c.code, [])
+        # tobacco cessation counseling: the documented minutes decide the code (3-10 vs over 10)
+        band = tobacco_counseling_code(analysis.facts.tobacco_counseling_minutes)
+        for i, (c, p) in enumerate(chosen):
+            if c.code in TOBACCO_COUNSELING_CODES and band and band != c.code and not any(x.code == band for x, _ in chosen):
+                chosen[i] = (replace(c, code=band), p)
+                located[band] = located.get(c.code, [])
         lines = [Line(c.code, list(c.modifiers), _units(c)) for c, _ in chosen]
         for ln, (c, _) in zip(lines, chosen, strict=True):
             entry = self.cs.procedures.catalog.get(c.code)
@@ -445,6 +457,7 @@ class Suggester:
             if mod and (entry is None or entry.laterality) and not is_em(c.code) and mod not in ln.modifiers:
                 ln.modifiers.append(mod)
         lines = add_vaccine_admin(lines, age)
+        lines = drop_preventive_with_wellness(lines)
         labs_drawn = any(needs_venipuncture(ln.code) for ln in lines) and any(
             m.kind == "lab" and m.assertion == "present" for m in analysis.mentions)
         lines = add_venipuncture(lines, labs_drawn)

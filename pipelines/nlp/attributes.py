@@ -188,6 +188,15 @@ _TIME = [
 _PSYCHOTHERAPY_TIME = re.compile(
     r"\b(?:psychotherapy|(?:individual |supportive )?therapy (?:session|time|visit))\b[^.\n\d]{0,60}?(\d{1,3})\s*(?:-|\s)?\s*(?:minutes?|mins?)\b"
     r"|\b(\d{1,3})\s*(?:-|\s)?\s*(?:minutes?|mins?)\b[^.\n\d]{0,30}?\b(?:of )?(?:individual |supportive |cognitive[- ]behavio\w* )?psychotherapy\b", _I)
+# smoking/tobacco cessation counseling time ("smoking cessation counseling, 8 minutes", "counseled
+# on quitting tobacco for over 10 minutes", "12 minutes of tobacco cessation counseling"); a range
+# counts by its upper end, "over/more than N" as N + 1
+_TOBACCO_TIME = re.compile(
+    r"(?:\b(?:smok\w*|tobacco|nicotine|cigarettes?|vap\w*)\b[^.\n\d]{0,50}?\b(?:cessation|quit\w*|stop\w*|counsel\w*)\b"
+    r"|\b(?:counsel\w*|advised)\b[^.\n\d]{0,30}?\b(?:quit\w*|stop\w*) (?:smoking|tobacco|vaping|cigarettes)\b)"
+    r"[^.\n\d]{0,40}?(?P<over>over |more than |greater than |> ?)?(?:\d{1,2}\s*(?:-|to)\s*)?(?P<a>\d{1,2})\s*(?:minutes?|mins?)\b"
+    r"|(?P<over2>over |more than |greater than |> ?)?(?:\d{1,2}\s*(?:-|to)\s*)?(?P<b>\d{1,2})\s*(?:minutes?|mins?)\b[^.\n\d]{0,30}?"
+    r"\b(?:of |on |spent )?(?:smoking|tobacco|nicotine)(?: use)? cessation\b", _I)
 _NEW = re.compile(r"\bnew (?:patient|pt)\b|\bnew to (?:the |this |our )?(?:practice|clinic|office)\b|\bestablish(?:ing|es)? (?:primary )?care\b|\binitial (?:visit|consultation|appointment)\b|\bfirst (?:visit|appointment|encounter)\b|\bfirst time (?:seeing|seen|visiting)\b|\bnot (?:been )?seen (?:here |in (?:this|our) (?:practice|clinic|office) )?(?:in|within) (?:the (?:past|last) )?(?:3|three) years\b", _I)
 _EST = re.compile(r"\bestablished (?:patient|pt)\b|\breturn(?:ing)? (?:patient|visit)\b|\bfollow[- ]?up (?:visit|appointment)\b|\bhere for (?:a |her |his |their )?(?:routine )?follow[- ]?up\b|\bseen (?:here )?(?:last|previously)\b|\blast seen\b|\bknown to (?:this|our|the) (?:clinic|practice)\b|\b(?:last|previous|prior) (?:office )?visit\b|\bpresents for (?:a )?follow[- ]?up\b|\binterval (?:history|visit)\b|\bsince (?:the |her |his )?last (?:visit|appointment)\b", _I)
 _PREVENTIVE = re.compile(r"\b(?:annual (?:wellness|physical|exam|preventive|check[- ]?up|health)|preventive (?:visit|exam|medicine|care visit|health)|wellness (?:visit|exam|check)|well[- ](?:child|woman|visit|baby|adolescent)(?: (?:check|exam|visit))?|routine (?:physical|health maintenance|check[- ]?up|annual)|health maintenance (?:exam|visit)|complete physical|(?:yearly|periodic) (?:physical|health (?:exam|assessment))|medicare (?:annual )?wellness)\b", _I)
@@ -232,10 +241,14 @@ def encounter_facts(text: str, mentions: list[Mention], sections: list[str]) -> 
         minutes = int(pt.group(1) or pt.group(2))
         if 1 <= minutes <= 600:
             f.psychotherapy_minutes = minutes
+    tc = _TOBACCO_TIME.search(text)
+    if tc:
+        minutes = int(tc.group("a") or tc.group("b")) + (1 if tc.group("over") or tc.group("over2") else 0)
+        f.tobacco_counseling_minutes = minutes
     for pat in _TIME:
         for m in pat.finditer(text):
-            if pt and pt.start() <= m.start(1) < pt.end():
-                continue  # psychotherapy time is not the visit's E/M time
+            if any(x and x.start() <= m.start(1) < x.end() for x in (pt, tc)):
+                continue  # psychotherapy and tobacco counseling time are not the visit's E/M time
             minutes = int(m.group(1))
             if 1 <= minutes <= 600:
                 f.total_minutes = minutes

@@ -62,6 +62,7 @@ class EncounterFacts:
     prescription_drug_management: bool = False
     procedures_today: bool = False
     psychotherapy_minutes: int | None = None  # documented psychotherapy time (CPT time rules)
+    tobacco_counseling_minutes: int | None = None  # documented smoking/tobacco cessation counseling time
 
 
 @dataclass(slots=True)

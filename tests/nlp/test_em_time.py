@@ -74,6 +74,22 @@ def test_psychotherapy_and_phone_minutes(nlp, text, therapy, total):
 
 
 @pytest.mark.parametrize(
+    ("text", "counseling", "total"),
+    [
+        ("Smoking cessation counseling, 8 minutes. Total time 25 minutes.", 8, 25),
+        ("Smoking cessation counseling, over 10 minutes performed today.", 11, None),
+        ("Performed today: smoking cessation counseling, 3-10 minutes.", 10, None),
+        ("Spent 12 minutes on tobacco cessation counseling.", 12, None),  # not the E/M time
+        ("Counseled to quit smoking for 5 min.", 5, None),
+        ("Former smoker, quit 5 years ago. Time spent 25 minutes.", None, 25),
+    ],
+)
+def test_tobacco_counseling_minutes(nlp, text, counseling, total):
+    f = nlp.analyze(text).facts
+    assert (f.tobacco_counseling_minutes, f.total_minutes) == (counseling, total)
+
+
+@pytest.mark.parametrize(
     ("text", "new"),
     [
         ("New patient here to establish care.", True),

@@ -347,6 +347,20 @@ def test_venipuncture_is_added_only_for_blood_tests(suggester: Suggester, labs: 
     assert ("36415" in codes) is venipuncture
 
 
+@pytest.mark.parametrize(("minutes", "ranked", "expected"), [(8, "99407", "99406"), (15, "99406", "99407"),
+                                                           (None, "99407", "99407"), (2, "99407", "99407")])
+def test_tobacco_counseling_code_follows_the_documented_minutes(suggester: Suggester, minutes: int | None,
+                                                                ranked: str, expected: str) -> None:
+    from pipelines.features import Candidate
+    from pipelines.suggest import _request
+
+    text = "Established patient, current smoker. Smoking cessation counseling given."
+    analysis = suggester.nlp.analyze(text)
+    analysis.facts.tobacco_counseling_minutes = minutes
+    _, cpt = suggester._select(_request(text, {}), analysis, [(Candidate("cpt", ranked, rule=1.0), 0.97)])
+    assert [c.code for c in cpt] == [expected]
+
+
 def test_unseen_code_simulation_hides_a_stable_share_of_codes() -> None:
     from pipelines.suggest import _hidden_codes
 
