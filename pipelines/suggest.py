@@ -69,6 +69,7 @@ from models.em import (
 from models.lexical import TermIndex, stem
 from models.ranker import CandidateRanker, IsotonicCalibrator, tune_threshold
 from models.supervised import TfidfMultiLabel
+from pipelines.combinations import combinations, redundant
 from pipelines.features import (
     CPT,
     FAMILY_HISTORY,
@@ -221,6 +222,7 @@ class Suggester:
                         best = max(best, score)
                 if best < self.config.dense_lexical_settled:
                     need_dense.append((i, m))
+            _add_combinations(b, analysis)
         if self.dense is not None and self.encoder is not None and need_dense:
             vecs = self.encoder.encode([m.text for _, m in need_dense])
             for (i, m), hits in zip(need_dense, self.dense.query(vecs, self.config.dense_k), strict=True):
@@ -375,8 +377,13 @@ class Suggester:
                 by_cat.setdefault(c.code[:3], []).append((c.code, float(p)))
         fy = _fiscal_year(req.date_of_service, self.cs.icd.fiscal_years)
         emitted: set[str] = set()
+        # a billed combination code (I12.9, E11.22...) makes its component code redundant (I10, E11.9)
+        combos = [c.code for c, p in scored if c.system == ICD and "combination_rule" in c.sources
+                  and p >= self.thresholds[ICD]]
         for c, p in scored:
             if c.system != ICD or p < self.thresholds[ICD] or len(icd) >= self.config.max_icd:
+                continue
+            if combos and redundant(c.code, combos):
                 continue
             ev = self._support(text, analysis, c)
             if ev is None:
@@ -949,6 +956,30 @@ class _CandidateBuilder:
                     hc.rule = max(hc.rule, 1.0)
                     hc.sources.add("history_rule")
                     hc.add_mention(m)
+
+
+def _add_combinations(b: _CandidateBuilder, analysis: NoteAnalysis) -> None:
+    """Combination codes the guidelines presume from conditions documented for the patient
+    (hypertension + CKD -> I12.9...), as rule candidates citing the triggering mentions."""
+    by_code: dict[str, list[Mention]] = {}
+    for m in analysis.mentions:
+        if m.assertion not in ("present", "historical") or not m.candidates:
+            continue
+        top = max(cc.score for cc in m.candidates)
+        for cc in m.candidates:
+            if cc.system == ICD and cc.score >= 0.85 * top:
+                by_code.setdefault(cc.code, []).append(m)
+    if len(by_code) < 2:
+        return
+    for _rule, code, triggers in combinations(by_code):
+        cand = b.get(ICD, code)
+        if cand is None:
+            continue
+        cand.rule = max(cand.rule, 1.0)
+        cand.sources.add("combination_rule")
+        for t in triggers:
+            for m in by_code[t]:
+                cand.add_mention(m)
 
 
 def _credit(cand: Candidate, source: str, score: float) -> None:

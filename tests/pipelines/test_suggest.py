@@ -361,6 +361,34 @@ def test_tobacco_counseling_code_follows_the_documented_minutes(suggester: Sugge
     assert [c.code for c in cpt] == [expected]
 
 
+def test_guideline_combination_codes_are_candidates_and_replace_their_components(suggester: Suggester) -> None:
+    from pipelines.features import Candidate
+    from pipelines.suggest import _add_combinations, _CandidateBuilder, _request
+
+    text = "Assessment: hypertension; chronic kidney disease stage 3. No heart failure."
+    analysis = NoteAnalysis(text, [
+        Mention(12, 24, "hypertension", "condition", "assessment", "present", {}, "hypertension",
+                [CodeCandidate("icd10cm", "I10", 0.95, "hypertension")]),
+        Mention(26, 58, "chronic kidney disease stage 3", "condition", "assessment", "present", {"stage": "3"}, "ckd",
+                [CodeCandidate("icd10cm", "N18.30", 0.95, "ckd")]),
+        Mention(63, 76, "heart failure", "condition", "assessment", "negated", {}, "hf",
+                [CodeCandidate("icd10cm", "I50.9", 0.95, "heart failure")]),
+    ], [], EncounterFacts())
+    b = _CandidateBuilder(suggester)
+    _add_combinations(b, analysis)
+    assert set(b.cands) == {("icd10cm", "I12.9")}  # negated heart failure: not I13.0
+    combo = b.cands[("icd10cm", "I12.9")]
+    assert combo.rule == 1.0 and {m.text for m in combo.mentions} == {"hypertension", "chronic kidney disease stage 3"}
+    scored = [(Candidate("icd10cm", "I10", lex=0.95, mentions=[analysis.mentions[0]]), 0.9),
+              (Candidate("icd10cm", "N18.30", lex=0.95, mentions=[analysis.mentions[1]]), 0.9), (combo, 0.8)]
+    s = Suggester(suggester.nlp, suggester.config)
+    s.thresholds = {"icd10cm": 0.5, "cpt": 0.5}
+    icd, _ = s._select(_request(text, {}), analysis, scored)
+    assert [c.code for c in icd] == ["N18.30", "I12.9"]  # I10 is redundant once I12.9 is billed
+    scored[2] = (combo, 0.3)  # the ranker does not believe the link: the components stay
+    assert [c.code for c in s._select(_request(text, {}), analysis, scored)[0]] == ["I10", "N18.30"]
+
+
 def test_unseen_code_simulation_hides_a_stable_share_of_codes() -> None:
     from pipelines.suggest import _hidden_codes
 

@@ -1,0 +1,1 @@
+"""Coding rules as data files (loaded with importlib.resources)."""
