@@ -257,6 +257,23 @@ def _missing_detail(icd: Any, pool: list[str], chosen: str, attributes: dict[str
     return missing
 
 
+_WITHOUT = re.compile(r"\bwithout ([a-z]+(?: [a-z]+)?)")
+_UNCOMPLICATED = re.compile(r"\buncomplicated\b|\bwithout complications?\b")
+
+
+def contradictory(desc_a: str, desc_b: str) -> bool:
+    """Whether two sibling descriptions say opposite things of one detail ("... with abnormal
+    findings" vs "... without abnormal findings"): at most one of such codes can be true."""
+    a, b = desc_a.lower(), desc_b.lower()
+    for x, y in ((a, b), (b, a)):
+        if _UNCOMPLICATED.search(x) and re.search(r"\bwith\b", _UNCOMPLICATED.sub("", y)) and not _UNCOMPLICATED.search(y):
+            return True  # "asthma, uncomplicated" vs "asthma with (acute) exacerbation"
+        for detail in _WITHOUT.findall(x):
+            if re.search(rf"\bwith {re.escape(detail)}\b", y) and not re.search(rf"\bwithout {re.escape(detail)}\b", y):
+                return True
+    return False
+
+
 def history_target(code: str, table: Sequence[tuple[str, str]]) -> str | None:
     for prefix, target in table:
         if code.replace(".", "").startswith(prefix.replace(".", "")):

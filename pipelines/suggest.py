@@ -16,6 +16,7 @@ confidences; one threshold per code system (tuned on dev micro-F1) selects the s
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import logging
@@ -66,6 +67,7 @@ from models.em import (
     psychotherapy_counterpart,
     tobacco_counseling_code,
 )
+from models.imaging import code_for_views, documented_views, view_ranges
 from models.lexical import TermIndex, stem
 from models.ranker import CandidateRanker, IsotonicCalibrator, tune_threshold
 from models.supervised import TfidfMultiLabel
@@ -78,6 +80,7 @@ from pipelines.features import (
     Candidate,
     CodeInfo,
     code_system,
+    contradictory,
     feature_matrix,
     gold_match,
     history_target,
@@ -399,6 +402,9 @@ class Suggester:
                     c = replace(c, code=self.cs.icd.display(anc))
             if c.code in emitted:
                 continue
+            desc = self.info.icd_description(c.code)
+            if any(e[:3] == c.code[:3] and contradictory(desc, self.info.icd_description(e)) for e in emitted):
+                continue  # a more probable sibling already says the opposite (with vs without abnormal findings)
             emitted.add(c.code)
             alts = [Alternative(code=a, confidence=round(q, 4)) for a, q in by_cat.get(c.code[:3], []) if a != c.code][:3]
             icd.append(IcdSuggestion(
@@ -456,6 +462,15 @@ class Suggester:
             if c.code in TOBACCO_COUNSELING_CODES and band and band != c.code and not any(x.code == band for x, _ in chosen):
                 chosen[i] = (replace(c, code=band), p)
                 located[band] = located.get(c.code, [])
+        # x-rays counted by views: the documented view count picks the code of that site
+        for i, (c, p) in enumerate(chosen):
+            if c.code in self.view_ranges and c.mentions:
+                m = c.mentions[0]
+                line = text[text.rfind("\n", 0, m.start) + 1 : (text.find("\n", m.end) + 1 or len(text) + 1) - 1]
+                code = code_for_views(c.code, documented_views(line), self.view_ranges)
+                if code != c.code and not any(x.code == code for x, _ in chosen):
+                    chosen[i] = (replace(c, code=code), p)
+                    located[code] = located.get(c.code, [])
         lines = [Line(c.code, list(c.modifiers), _units(c)) for c, _ in chosen]
         for ln, (c, _) in zip(lines, chosen, strict=True):
             entry = self.cs.procedures.catalog.get(c.code)
@@ -501,6 +516,10 @@ class Suggester:
                 dx=pointers[i] if i < len(pointers) else [],
             ))
         return icd, cpt
+
+    @functools.cached_property
+    def view_ranges(self) -> dict[str, tuple[str, int, float]]:
+        return view_ranges(self.cs.procedures.catalog)
 
     def _billable_on(self, code: str, fy: int | None) -> bool:
         if fy is None:

@@ -389,6 +389,47 @@ def test_guideline_combination_codes_are_candidates_and_replace_their_components
     assert [c.code for c in s._select(_request(text, {}), analysis, scored)[0]] == ["I10", "N18.30"]
 
 
+@pytest.mark.parametrize(("line", "expected"), [("Procedure: chest x-ray, PA and lateral.", "71046"),
+                                               ("Procedure: chest x-ray, single view.", "71045"),
+                                               ("Procedure: chest x-ray.", "71047")])
+def test_xray_code_follows_the_documented_views(suggester: Suggester, line: str, expected: str) -> None:
+    from pipelines.features import Candidate
+    from pipelines.suggest import _request
+
+    text = f"Established patient with cough.\n{line}"
+    analysis = suggester.nlp.analyze(text)
+    start = text.index("chest x-ray")
+    m = Mention(start, start + 11, "chest x-ray", "procedure", "procedure", "present", {}, "cxr",
+                [CodeCandidate("cpt", "71047", 0.9, "chest x-ray")])
+    _, cpt = suggester._select(_request(text, {}), analysis, [(Candidate("cpt", "71047", lex=0.9, mentions=[m]), 0.95)])
+    assert [c.code for c in cpt] == [expected]  # the ranker's pick stands when no view count is documented
+
+
+@pytest.mark.parametrize(("a", "b", "opposite"), [("Z00.121", "Z00.129", True), ("E11.649", "E11.641", True),
+                                                  ("J45.40", "J45.41", True), ("E11.9", "E11.65", True),
+                                                  ("E11.65", "E11.22", False), ("I10", "I12.9", False)])
+def test_contradictory_siblings(suggester: Suggester, a: str, b: str, opposite: bool) -> None:
+    from pipelines.features import contradictory
+
+    da, db = suggester.info.icd_description(a), suggester.info.icd_description(b)
+    assert contradictory(da, db) is opposite and contradictory(db, da) is opposite
+
+
+def test_only_the_more_probable_of_two_contradictory_siblings_is_suggested(suggester: Suggester) -> None:
+    from pipelines.features import Candidate
+    from pipelines.suggest import _request
+
+    text = "Well child visit. Assessment: well child exam, normal."
+    analysis = suggester.nlp.analyze(text)
+    m = Mention(30, 45, "well child exam", "condition", "assessment", "present", {}, "wcc", [])
+    scored = [(Candidate("icd10cm", "Z00.129", lex=0.9, mentions=[m]), 0.8),
+              (Candidate("icd10cm", "Z00.121", lex=0.9, mentions=[m]), 0.7)]
+    s = Suggester(suggester.nlp, suggester.config)
+    s.thresholds = {"icd10cm": 0.5, "cpt": 0.5}
+    icd, _ = s._select(_request(text, {}), analysis, scored)
+    assert [c.code for c in icd] == ["Z00.129"]
+
+
 def test_unseen_code_simulation_hides_a_stable_share_of_codes() -> None:
     from pipelines.suggest import _hidden_codes
 
