@@ -525,6 +525,11 @@ def test_icd_codes_follow_the_fiscal_year_of_the_date_of_service(suggester: Sugg
     icd, _ = suggester._select(_request(text, {"date_of_service": dos} if dos else {}), analysis, scored)
     assert [c.code for c in icd] == expected
     assert all(c.billable for c in icd)
+    # the other way round: a note-level prediction learnt from FY2024 notes (Z86.010) is billed
+    # as the newer years' unspecified child
+    old = [(Candidate("icd10cm", "Z86.010", sup=0.9, mentions=[m]), 0.95)]
+    icd, _ = suggester._select(_request(text, {"date_of_service": dos} if dos else {}), analysis, old)
+    assert [c.code for c in icd] == expected
 
 
 def test_confident_note_level_codes_may_cite_their_best_sentence(suggester: Suggester) -> None:
