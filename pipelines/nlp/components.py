@@ -51,7 +51,7 @@ _TOKEN_WS = re.compile(r"(\w+|[^\w\s])(\s*)")
 # a full stop or semicolon followed by white space after a word of 4+ characters ends a phrase even
 # where the sentence splitter kept going (a lower-case next sentence: "eye chart screening. phq-9
 # performed"); shorter words before a period are often abbreviations ("Dr.", "vs.", "L.")
-_PHRASE_END = re.compile(r"[.;]\s")
+_PHRASE_END = re.compile(r"(?<=\w{4})[.;](?=\s)")
 
 
 class MedcodeTokenizer:
@@ -192,8 +192,7 @@ class MentionsComponent:
         all_spans = list(self.normalizer.spans(text))
         all_toks = [t for t, _, _ in all_spans]
         starts = [a for _, a, _ in all_spans]
-        ends = [k for k in range(1, len(all_spans)) if all_spans[k - 1][2] - all_spans[k - 1][1] >= 4
-                and _PHRASE_END.search(text, all_spans[k - 1][2], all_spans[k][1] + 1)]
+        ends = sorted({bisect.bisect_right(starts, m.start()) for m in _PHRASE_END.finditer(text)})
         for si, (s, e) in enumerate(_sentences(doc)):
             lo = bisect.bisect_left(starts, s)
             hi = bisect.bisect_left(starts, e, lo)

@@ -308,6 +308,15 @@ def test_note_text_never_logged(nlp: NlpPipeline, caplog: pytest.LogCaptureFixtu
     assert "Zyxwvut" not in caplog.text
 
 
+def test_a_phrase_never_spans_a_full_stop(nlp: NlpPipeline) -> None:
+    # the next sentence starts in lower case, so the splitter keeps one sentence; the phrase
+    # "screening. phq-9" must still not become one mention (it would read as Medicare's G0444)
+    a = nlp.analyze("Performed today: eye chart screening. phq-9 performed in clinic today.")
+    assert [(m.text, _codes(m)) for m in a.mentions] == [("eye chart screening", ["99173"]), ("phq-9", ["96127"])]
+    # abbreviations with a full stop do not cut a phrase
+    assert [m.text for m in nlp.analyze("Seen by Dr. Smith for left knee pain.").mentions] == ["left knee pain"]
+
+
 def test_version_names_pipeline_and_lexicon(nlp: NlpPipeline) -> None:
     assert nlp.version.startswith("medcode-nlp-")
     assert "+lex-" in nlp.version
