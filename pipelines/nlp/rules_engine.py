@@ -110,9 +110,7 @@ class Sectionizer:
         # long headers: "Plan:", "PLAN -", "ASSESSMENT AND PLAN" alone on a line; short ones need a colon
         self.pattern = re.compile(
             rf"^[ \t]*(?:#+[ \t]*|\*\*)?(?P<h>{alt_long})(?:\*\*)?[ \t]*(?::|-(?=\s)|(?=[ \t]*\r?$))"
-            rf"|^[ \t]*(?P<s>{alt_short})[ \t]*:"
-            # composite headers name their first part's section: "Plan / Immunizations / Screening:"
-            rf"|^[ \t]*(?P<c>{alt_long})(?:[ \t]*[/&][ \t]*[A-Za-z][A-Za-z \t]{{0,30}}?){{1,3}}[ \t]*:",
+            rf"|^[ \t]*(?P<s>{alt_short})[ \t]*:",
             re.IGNORECASE | re.MULTILINE,
         )
         self._blank = re.compile(r"\n[ \t]*\r?\n")
@@ -120,7 +118,7 @@ class Sectionizer:
     def __call__(self, text: str) -> list[Section]:
         heads: list[tuple[int, int, str, str]] = []
         for m in self.pattern.finditer(text):
-            h = m.group("h") or m.group("s") or m.group("c")
+            h = m.group("h") or m.group("s")
             name = self.header_to_section.get(re.sub(r"\s+", " ", h.lower()), "unknown")
             heads.append((m.start(), m.end(), name, text[m.start(m.lastindex or 0) : m.end()].strip()))
         out: list[Section] = []

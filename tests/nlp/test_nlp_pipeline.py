@@ -56,8 +56,6 @@ def _codes(m) -> list[str]:
         ("Telehealth visit:", "telehealth"),
         ("Review of Systems\n", "ros"),  # alone on its line, no colon
         ("HPI -", "hpi"),
-        ("Plan / Immunizations / Screening:", "plan"),  # composite: the first part's section
-        ("Labs & Imaging:", "labs"),
     ],
 )
 def test_section_headers(header: str, section: str) -> None:
@@ -65,11 +63,6 @@ def test_section_headers(header: str, section: str) -> None:
     names = [s.name for s in secs]
     assert section in names
     assert all(n in SECTIONS for n in names)
-
-
-def test_a_sentence_starting_with_a_header_word_is_not_a_header() -> None:
-    secs = Sectionizer()("HPI: cough.\nAssessment, plan discussed with patient\nPlan / goals reviewed today")
-    assert [s.name for s in secs] == ["hpi"]
 
 
 def test_section_scope_does_not_bleed(nlp: NlpPipeline) -> None:
