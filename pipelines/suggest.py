@@ -445,6 +445,9 @@ class Suggester:
             support = self._support(text, analysis, c)
             if support is None:
                 continue
+            if not _em_line(c.code) and c.mentions and c.rule == 0 \
+                    and all(_planned_only(text, m) for m in c.mentions):
+                continue  # ordered, scheduled or referred, not done at this encounter
             if is_office_em(c.code) and any(is_office_em(x.code) for x, _ in chosen):
                 continue  # one problem-oriented E/M per encounter (the most probable level)
             if is_preventive_em(c.code) and any(is_preventive_em(x.code) for x, _ in chosen):
@@ -475,6 +478,17 @@ class Suggester:
                 if code != c.code and not any(x.code == code for x, _ in chosen):
                     chosen[i] = (replace(c, code=code), p)
                     located[code] = located.get(c.code, [])
+        # one x-ray code per site: the view count decides, else the most probable
+        sites: set[str] = set()
+        kept = []
+        for c, p in chosen:
+            site = self.view_ranges.get(c.code, (None,))[0]
+            if site is not None:
+                if site in sites:
+                    continue
+                sites.add(site)
+            kept.append((c, p))
+        chosen = kept
         lines = [Line(c.code, list(c.modifiers), _units(c)) for c, _ in chosen]
         for ln, (c, _) in zip(lines, chosen, strict=True):
             entry = self.cs.procedures.catalog.get(c.code)
@@ -1023,6 +1037,26 @@ def _credit(cand: Candidate, source: str, score: float) -> None:
 _BLOCKED_ANY = frozenset({"negated", "family", "hypothetical", "uncertain"})
 _WORD = re.compile(r"[a-z0-9]+")
 _EV_STOP = frozenset(["a", "an", "and", "the", "of", "with", "without", "to", "in", "on", "for", "by", "or", "nos", "other", "unspecified", "due", "as", "at", "is", "was", "not", "no", "patient", "type"])
+
+
+# a procedure, lab or imaging study that is only planned at this visit (not billable today) ...
+_PLANNED = re.compile(
+    r"\b(?:will (?:schedule|order|obtain|arrange|refer|get|repeat|check|draw|perform|do)|to be (?:scheduled|done|performed|"
+    r"obtained|drawn|completed)|scheduled (?:for|on)|(?:is |was )?ordered|order(?:s)? placed|referr(?:ed|al) (?:to|for)|"
+    r"refer(?:red)? (?:to|for)|pending|(?:at|on|before) (?:the )?next visit|outside (?:facility|imaging|lab|center|office)|"
+    r"sent out|send out|recommend(?:ed)?|plan(?:ned|s)? (?:to|for)|consider(?:ing)?|future|follow[- ]?up with)\b", re.IGNORECASE)
+# ... unless the same sentence says it was done
+_DONE = re.compile(r"\b(?:performed|done|today|in (?:the )?(?:clinic|office)|administered|given|drawn|collected|completed|"
+                   r"obtained|placed today|result(?:s|ed)?|showed|shows|reviewed|interpreted|normal|negative|positive)\b",
+                   re.IGNORECASE)
+
+
+def _planned_only(text: str, m: Mention) -> bool:
+    """Whether the sentence holding `m` only orders, schedules or refers it."""
+    a = max(text.rfind(x, 0, m.start) for x in (".", ";", "\n")) + 1
+    ends = [i for i in (text.find(x, m.end) for x in (". ", ";", "\n")) if i >= 0]
+    sentence = text[a : min(ends) if ends else len(text)]
+    return bool(_PLANNED.search(sentence)) and not _DONE.search(sentence)
 
 
 def _em_line(code: str) -> bool:

@@ -430,6 +430,44 @@ def test_only_the_more_probable_of_two_contradictory_siblings_is_suggested(sugge
     assert [c.code for c in icd] == ["Z00.129"]
 
 
+@pytest.mark.parametrize(("sentence", "planned"), [
+    ("Will schedule lumbar spine MRI.", True),
+    ("Ordered lumbar spine MRI at outside imaging center.", True),
+    ("Referred for colonoscopy.", True),
+    ("Knee x-ray pending.", True),
+    ("Knee x-ray performed today.", False),
+    ("Lipid panel ordered and drawn today.", False),  # done at this visit after all
+    ("Labs drawn today: lipid panel.", False),
+    ("Electrocardiogram: normal sinus rhythm.", False),
+])
+def test_planned_only_procedures(sentence: str, planned: bool) -> None:
+    from pipelines.suggest import _planned_only
+
+    words = ("MRI", "colonoscopy", "x-ray", "panel", "Electrocardiogram")
+    word = next(w for w in words if w in sentence)
+    start = sentence.index(word)
+    m = Mention(start, start + len(word), word, "procedure", "plan", "present")
+    text = f"Plan discussed.\n{sentence}\nTotal time 25 min."
+    m.start, m.end = m.start + 16, m.end + 16  # offsets into the note
+    assert _planned_only(text, m) is planned
+
+
+def test_planned_procedures_are_not_billed_and_one_xray_code_per_site(suggester: Suggester) -> None:
+    from pipelines.features import Candidate
+    from pipelines.suggest import _request
+
+    def cand(code: str, text: str, word: str) -> Candidate:
+        start = text.index(word)
+        m = Mention(start, start + len(word), word, "procedure", "plan", "present")
+        return Candidate("cpt", code, lex=0.9, mentions=[m])
+
+    text = "Established patient with low back pain.\nWill schedule lumbar spine MRI.\nKnee x-ray, 2 views, done today."
+    scored = [(cand("72148", text, "MRI"), 0.9), (cand("73560", text, "Knee x-ray"), 0.8),
+              (cand("73562", text, "Knee x-ray"), 0.7)]
+    _, cpt = suggester._select(_request(text, {}), suggester.nlp.analyze(text), scored)
+    assert [c.code for c in cpt] == ["73560"]  # the MRI is only scheduled; knee 1-2 views, not both knee codes
+
+
 def test_unseen_code_simulation_hides_a_stable_share_of_codes() -> None:
     from pipelines.suggest import _hidden_codes
 
