@@ -391,19 +391,18 @@ class Suggester:
             ev = self._support(text, analysis, c)
             if ev is None:
                 continue
-            fy_eff = fy if fy is not None else self.cs.icd.fiscal_years[-1]
-            # a code that is not billable in the date of service's fiscal year is billed as
-            # its nearest ancestor that was (a code the newer year split: Z86.0100 -> Z86.010)
-            key = c.code.replace(".", "")
-            if key in self.cs.icd.codes and not self.cs.icd.is_billable(key, fy_eff):
-                # ... and a code the year split into children (Z86.010 in FY2025) as its
-                # unspecified child, the code for a note without the new detail
-                alt = next((a for a in self.cs.icd.ancestors(key) if self.cs.icd.is_billable(a, fy_eff)), None) \
-                    or self._unspecified_child(key, fy_eff)
-                if alt is not None:
+            if fy is not None:
+                # a code that is not billable in the date of service's fiscal year is billed as
+                # its nearest ancestor that was (a code the newer year split: Z86.0100 -> Z86.010),
+                # and a code that year split into children (Z86.010 in FY2025) as its unspecified
+                # child; without a date of service the code stands (its `billable` flag says so)
+                key = c.code.replace(".", "")
+                if key in self.cs.icd.codes and not self.cs.icd.is_billable(key, fy):
+                    alt = next((a for a in self.cs.icd.ancestors(key) if self.cs.icd.is_billable(a, fy)), None) \
+                        or self._unspecified_child(key, fy)
+                    if alt is None:
+                        continue
                     c = replace(c, code=self.cs.icd.display(alt))
-                elif fy is not None:
-                    continue  # nothing billable on that date of service
             if c.code in emitted:
                 continue
             desc = self.info.icd_description(c.code)
