@@ -155,6 +155,13 @@ def test_mentions_offsets_kinds_and_candidates(nlp: NlpPipeline) -> None:
         ("liver metastases", "liver metastases", "C78.7"),
         ("MDD, single episode, severe without psychotic features", "MDD, single episode, severe", "F32.2"),
         ("COPD with acute bronchitis", "COPD with acute bronchitis", "J44.0"),
+        # case-report / translated wording, per the ICD-10-CM Alphabetic Index
+        ("cervical adenopathies", "adenopathies", "R59.9"),
+        ("thrombopenia", "thrombopenia", "D69.6"),
+        ("renal lithiasis", "renal lithiasis", "N20.0"),
+        ("HCV", "HCV", "B19.20"),
+        ("smoker", "smoker", "F17.200"),
+        ("current smoker", "current smoker", "F17.210"),
     ],
 )
 def test_lexicon_variants(nlp: NlpPipeline, text: str, mention: str, code: str) -> None:
