@@ -162,6 +162,10 @@ def test_mentions_offsets_kinds_and_candidates(nlp: NlpPipeline) -> None:
         ("HCV", "HCV", "B19.20"),
         ("smoker", "smoker", "F17.200"),
         ("current smoker", "current smoker", "F17.210"),
+        # lay names
+        ("passing out spells", "passing out", "R55"),
+        ("water on the knee", "water on the knee", "M25.469"),
+        ("blood clot in the leg", "blood clot in the leg", "I82.409"),
     ],
 )
 def test_lexicon_variants(nlp: NlpPipeline, text: str, mention: str, code: str) -> None:
