@@ -94,6 +94,13 @@ def test_tobacco_counseling_minutes(nlp, text, counseling, total):
     [
         ("New patient here to establish care.", True),
         ("Initial consultation for knee pain.", True),
+        ("Transferring care from another provider.", True),
+        ("Has never been seen in this clinic before.", True),
+        ("This is her first time at this clinic.", True),
+        ("Returns for follow-up of diabetes.", False),
+        ("Here for 3 month check.", False),
+        ("Known patient of this clinic.", False),
+        ("Symptoms return when walking.", None),
         ("Not seen in our clinic in the past 3 years.", True),
         ("Last seen in March; since her last visit BP improved.", False),
         ("Interval history: doing well.", False),
