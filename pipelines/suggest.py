@@ -98,6 +98,7 @@ from pipelines.schemas import (
     SuggestRequest,
     Validation,
 )
+from validator.engine import excludes1_pair
 
 log = logging.getLogger("medcode.suggest")
 ARTIFACT_FORMAT = 1
@@ -408,6 +409,8 @@ class Suggester:
             desc = self.info.icd_description(c.code)
             if any(e[:3] == c.code[:3] and contradictory(desc, self.info.icd_description(e)) for e in emitted):
                 continue  # a more probable sibling already says the opposite (with vs without abnormal findings)
+            if any(excludes1_pair(self.cs, c.code, e) for e in emitted):
+                continue  # Excludes1 with a more probable code: never reported together (Z72.0 with F17.210)
             emitted.add(c.code)
             alts = [Alternative(code=a, confidence=round(q, 4)) for a, q in by_cat.get(c.code[:3], []) if a != c.code][:3]
             icd.append(IcdSuggestion(

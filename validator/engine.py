@@ -206,6 +206,12 @@ def _excludes1(cs_id: int, a: str, b: str) -> tuple[str, str, str] | None:
     return None
 
 
+def excludes1_pair(cs: CodeSets, a: str, b: str) -> tuple[str, str, str] | None:
+    """(excluder, excluded, note text) when ICD-10-CM codes `a` and `b` (dotted or not) may not be
+    reported together (an Excludes1 note, either direction), else None."""
+    return _excludes1(_cs_id(cs), a.replace(".", "").upper(), b.replace(".", "").upper())
+
+
 _EXCEPT = re.compile(r"\bexcept\s+([a-z][a-z ,-]*?)\s*\(", re.IGNORECASE)
 
 

@@ -468,6 +468,24 @@ def test_planned_procedures_are_not_billed_and_one_xray_code_per_site(suggester:
     assert [c.code for c in cpt] == ["73560"]  # the MRI is only scheduled; knee 1-2 views, not both knee codes
 
 
+def test_codes_in_an_excludes1_relation_are_never_suggested_together(suggester: Suggester) -> None:
+    # Z72.0 (tobacco use) Excludes1 nicotine dependence (F17.2-): the more probable one is kept
+    from pipelines.features import Candidate
+    from pipelines.suggest import _request
+
+    text = "Assessment: tobacco use disorder."
+    analysis = suggester.nlp.analyze(text)
+    m = Mention(12, 32, "tobacco use disorder", "condition", "assessment", "present", {}, "tobacco", [])
+    s = Suggester(suggester.nlp, suggester.config)
+    s.thresholds = {"icd10cm": 0.5, "cpt": 0.5}
+    for first, second in (("F17.210", "Z72.0"), ("Z72.0", "F17.210")):
+        scored = [(Candidate("icd10cm", first, lex=0.9, mentions=[m]), 0.8),
+                  (Candidate("icd10cm", second, lex=0.9, mentions=[m]), 0.7)]
+        icd, _ = s._select(_request(text, {}), analysis, scored)
+        assert [c.code for c in icd] == [first]
+        assert s._validate(_request(text, {}), icd, []).status != "fail"
+
+
 def test_unseen_code_simulation_hides_a_stable_share_of_codes() -> None:
     from pipelines.suggest import _hidden_codes
 
