@@ -1058,7 +1058,8 @@ def _planned_only(text: str, m: Mention) -> bool:
     a = max(text.rfind(x, 0, m.start) for x in (".", ";", "\n")) + 1
     ends = [i for i in (text.find(x, m.end) for x in (". ", ";", "\n")) if i >= 0]
     sentence = text[a : min(ends) if ends else len(text)]
-    return bool(_PLANNED.search(sentence)) and not _DONE.search(sentence)
+    # "to be done", "to be drawn": the planning phrase itself does not say it was done
+    return bool(_PLANNED.search(sentence)) and not _DONE.search(_PLANNED.sub(" ", sentence))
 
 
 def _em_line(code: str) -> bool:

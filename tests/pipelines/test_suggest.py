@@ -435,6 +435,7 @@ def test_only_the_more_probable_of_two_contradictory_siblings_is_suggested(sugge
     ("Ordered lumbar spine MRI at outside imaging center.", True),
     ("Referred for colonoscopy.", True),
     ("Knee x-ray pending.", True),
+    ("Knee x-ray to be done next week.", True),
     ("Knee x-ray performed today.", False),
     ("Lipid panel ordered and drawn today.", False),  # done at this visit after all
     ("Labs drawn today: lipid panel.", False),
