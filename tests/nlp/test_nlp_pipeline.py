@@ -162,6 +162,9 @@ def test_mentions_offsets_kinds_and_candidates(nlp: NlpPipeline) -> None:
         ("HCV", "HCV", "B19.20"),
         ("smoker", "smoker", "F17.200"),
         ("current smoker", "current smoker", "F17.210"),
+        ("septic shock", "septic shock", "R65.21"),
+        ("hiatal hernia", "hiatal hernia", "K44.9"),
+        ("renal failure", "renal failure", "N19"),
         # lay names
         ("passing out spells", "passing out", "R55"),
         ("water on the knee", "water on the knee", "M25.469"),
