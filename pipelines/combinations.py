@@ -14,6 +14,8 @@ from importlib import resources
 
 import yaml
 
+from codesets.normalize import icd_key
+
 _KEYS = frozenset({"id", "group", "policy", "when", "code", "alt", "replaces", "examples"})
 
 
@@ -29,10 +31,6 @@ class CombinationRule:
     examples: tuple[tuple[tuple[str, ...], str | None], ...]
 
 
-def _key(code: str) -> str:
-    return code.replace(".", "").upper()
-
-
 @lru_cache(maxsize=1)
 def load_rules() -> tuple[CombinationRule, ...]:
     data = yaml.safe_load(resources.files("pipelines.rules").joinpath("combinations.yaml").read_text(encoding="utf-8"))
@@ -43,9 +41,9 @@ def load_rules() -> tuple[CombinationRule, ...]:
             raise ValueError(f"combination rule {r.get('id')!r}: unknown keys {sorted(unknown)}")
         out.append(CombinationRule(
             id=r["id"], group=r["group"], policy=r["policy"],
-            when=tuple(tuple(_key(p) for p in g) for g in r["when"]), code=r["code"],
-            alt=tuple((_key(k), v) for k, v in (r.get("alt") or {}).items()),
-            replaces=tuple(_key(p) for p in r.get("replaces") or ()),
+            when=tuple(tuple(icd_key(p) for p in g) for g in r["when"]), code=r["code"],
+            alt=tuple((icd_key(k), v) for k, v in (r.get("alt") or {}).items()),
+            replaces=tuple(icd_key(p) for p in r.get("replaces") or ()),
             examples=tuple((tuple(e["codes"]), e.get("expect")) for e in r.get("examples") or ()),
         ))
     return tuple(out)
@@ -54,7 +52,7 @@ def load_rules() -> tuple[CombinationRule, ...]:
 def combinations(codes: Iterable[str]) -> list[tuple[CombinationRule, str, list[str]]]:
     """(rule, combination code, triggering codes) for the documented `codes`: one per group."""
     present = list(dict.fromkeys(codes))
-    keys = [_key(c) for c in present]
+    keys = [icd_key(c) for c in present]
     out: list[tuple[CombinationRule, str, list[str]]] = []
     done: set[str] = set()
     for rule in load_rules():
@@ -75,9 +73,9 @@ def combinations(codes: Iterable[str]) -> list[tuple[CombinationRule, str, list[
 
 def redundant(code: str, billed_combinations: Iterable[str]) -> bool:
     """Whether `code` is made redundant by one of the billed combination codes."""
-    k = _key(code)
+    k = icd_key(code)
     for rule in load_rules():
         for c in billed_combinations:
-            if c in ({rule.code} | {v for _, v in rule.alt}) and _key(c) != k and any(k.startswith(p) for p in rule.replaces):
+            if c in ({rule.code} | {v for _, v in rule.alt}) and icd_key(c) != k and any(k.startswith(p) for p in rule.replaces):
                 return True
     return False

@@ -149,9 +149,10 @@ class CodeInfo:
             return self.icd_description(code)
         return self.cs.procedures.description(code)
 
-    def billable(self, code: str) -> bool:
+    def billable(self, code: str, fy: int | None = None) -> bool:
+        """Billable in fiscal year `fy` (default: the newest loaded year)."""
         try:
-            return self.cs.icd.is_billable(icd_key(code), self.fy)
+            return self.cs.icd.is_billable(icd_key(code), self.fy if fy is None else fy)
         except CodeFormatError:
             return False
 

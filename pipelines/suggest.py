@@ -36,6 +36,7 @@ import joblib
 import numpy as np
 
 from codesets import load_codesets
+from codesets.normalize import icd_key
 from models.dense import DenseIndex, StaticEncoder
 from models.em import (
     ADMIN_CODES,
@@ -397,7 +398,7 @@ class Suggester:
                 # its nearest ancestor that was (a code the newer year split: Z86.0100 -> Z86.010),
                 # and a code that year split into children (Z86.010 in FY2025) as its unspecified
                 # child; without a date of service the code stands (its `billable` flag says so)
-                key = c.code.replace(".", "")
+                key = icd_key(c.code)
                 if key in self.cs.icd.codes and not self.cs.icd.is_billable(key, fy):
                     alt = next((a for a in self.cs.icd.ancestors(key) if self.cs.icd.is_billable(a, fy)), None) \
                         or self._unspecified_child(key, fy)
@@ -415,7 +416,7 @@ class Suggester:
             alts = [Alternative(code=a, confidence=round(q, 4)) for a, q in by_cat.get(c.code[:3], []) if a != c.code][:3]
             icd.append(IcdSuggestion(
                 code=c.code, description=self.info.icd_description(c.code), confidence=round(float(p), 4),
-                rank=len(icd) + 1, billable=self._billable_on(c.code, fy), evidence=ev, alternatives=alts,
+                rank=len(icd) + 1, billable=self.info.billable(c.code, fy), evidence=ev, alternatives=alts,
                 specificity=c.specificity if c.specificity else None,
             ))
         # CPT/HCPCS lines
@@ -456,30 +457,15 @@ class Suggester:
                 continue
             chosen.append((c, float(p)))
             located[c.code] = support
-        # psychotherapy billed with an E/M the same day is reported with the add-on codes, alone with
-        # the standalone ones (same time band)
+        # the documented facts decide the billed code of some lines: psychotherapy standalone vs
+        # add-on (same-day E/M), tobacco counseling by minutes, x-rays by the number of views
         with_em = any(is_office_em(c.code) for c, _ in chosen)
-        for i, (c, p) in enumerate(chosen):
-            if is_psychotherapy(c.code):
-                swap = psychotherapy_counterpart(c.code, with_em)
-                if swap != c.code and not any(x.code == swap for x, _ in chosen):
-                    chosen[i] = (replace(c, code=swap), p)
-                    located[swap] = located.get(c.code, [])
-        # tobacco cessation counseling: the documented minutes decide the code (3-10 vs over 10)
         band = tobacco_counseling_code(analysis.facts.tobacco_counseling_minutes)
         for i, (c, p) in enumerate(chosen):
-            if c.code in TOBACCO_COUNSELING_CODES and band and band != c.code and not any(x.code == band for x, _ in chosen):
-                chosen[i] = (replace(c, code=band), p)
-                located[band] = located.get(c.code, [])
-        # x-rays counted by views: the documented view count picks the code of that site
-        for i, (c, p) in enumerate(chosen):
-            if c.code in self.view_ranges and c.mentions:
-                m = c.mentions[0]
-                line = text[text.rfind("\n", 0, m.start) + 1 : (text.find("\n", m.end) + 1 or len(text) + 1) - 1]
-                code = code_for_views(c.code, documented_views(line), self.view_ranges)
-                if code != c.code and not any(x.code == code for x, _ in chosen):
-                    chosen[i] = (replace(c, code=code), p)
-                    located[code] = located.get(c.code, [])
+            code = self._line_code(text, c, with_em, band)
+            if code != c.code and not any(x.code == code for x, _ in chosen):
+                chosen[i] = (replace(c, code=code), p)
+                located[code] = located.get(c.code, [])
         # one x-ray code per site: the view count decides, else the most probable
         sites: set[str] = set()
         kept = []
@@ -541,18 +527,22 @@ class Suggester:
     def view_ranges(self) -> dict[str, tuple[str, int, float]]:
         return view_ranges(self.cs.procedures.catalog)
 
+    def _line_code(self, text: str, c: Candidate, with_em: bool, tobacco_band: str | None) -> str:
+        """The code a chosen CPT line is billed as, given the documented facts."""
+        if is_psychotherapy(c.code):
+            return psychotherapy_counterpart(c.code, with_em)
+        if c.code in TOBACCO_COUNSELING_CODES:
+            return tobacco_band or c.code
+        if c.code in self.view_ranges and c.mentions:
+            m = c.mentions[0]
+            line = text[text.rfind("\n", 0, m.start) + 1 : (text.find("\n", m.end) + 1 or len(text) + 1) - 1]
+            return code_for_views(c.code, documented_views(line), self.view_ranges)
+        return c.code
+
     def _unspecified_child(self, key: str, fy: int) -> str | None:
         kids = [k for k in self.cs.icd.billable_descendants(key, fy)
                 if re.search(r"\bunspecified\b", self.cs.icd.description(k), re.IGNORECASE)]
         return min(kids, key=lambda k: (len(k), k)) if kids else None
-
-    def _billable_on(self, code: str, fy: int | None) -> bool:
-        if fy is None:
-            return self.info.billable(code)
-        try:
-            return self.cs.icd.is_billable(code.replace(".", ""), fy)
-        except KeyError:
-            return False
 
     def _support(self, text: str, analysis: NoteAnalysis, c: Candidate) -> list[Evidence] | None:
         """Evidence that lets the selection emit this candidate, or None when it may not be

@@ -209,7 +209,7 @@ def _excludes1(cs_id: int, a: str, b: str) -> tuple[str, str, str] | None:
 def excludes1_pair(cs: CodeSets, a: str, b: str) -> tuple[str, str, str] | None:
     """(excluder, excluded, note text) when ICD-10-CM codes `a` and `b` (dotted or not) may not be
     reported together (an Excludes1 note, either direction), else None."""
-    return _excludes1(_cs_id(cs), a.replace(".", "").upper(), b.replace(".", "").upper())
+    return _excludes1(_cs_id(cs), icd_key(a), icd_key(b))
 
 
 _EXCEPT = re.compile(r"\bexcept\s+([a-z][a-z ,-]*?)\s*\(", re.IGNORECASE)

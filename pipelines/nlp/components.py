@@ -198,10 +198,34 @@ class MentionsComponent:
             hi = bisect.bisect_left(starts, e, lo)
             if hi <= lo:
                 continue
-            a = bisect.bisect_right(ends, lo)
-            b = bisect.bisect_left(ends, hi)
-            for lo2, hi2 in zip([lo, *ends[a:b]], [*ends[a:b], hi], strict=True):
-                self._match_phrase(text, lex, all_spans, all_toks, lo2, hi2, si, index, heads, head_starts, mentions)
+            cuts = ends[bisect.bisect_right(ends, lo) : bisect.bisect_left(ends, hi)]
+            for plo, phi in zip([lo, *cuts], [*cuts, hi], strict=True):  # phrases inside the sentence
+                spans = all_spans[plo:phi]
+                for i, j, key in lex.match(all_toks[plo:phi]):
+                    start, end = spans[i][1], spans[j - 1][2]
+                    h = bisect.bisect_right(head_starts, start) - 1
+                    if h >= 0 and start < heads[h][1]:
+                        continue  # a section header ("Allergies:") is not a mention
+                    kind, concept, _curated, cands = lex.entries[key]
+                    if mentions and mentions[-1].start == start and mentions[-1].end == end:
+                        # one raw token holding two concepts ("emphysema/COPD"): one mention, both codes
+                        prev = mentions[-1]
+                        have = {c.code for c in prev.candidates}
+                        prev.candidates.extend(c for c in self._candidates(key, cands) if c.code not in have)
+                        continue
+                    mentions.append(
+                        Mention(
+                            start=start,
+                            end=end,
+                            text=text[start:end],
+                            kind=kind,  # type: ignore[arg-type]
+                            section=index.name_at(start),
+                            assertion="present",
+                            concept=concept,
+                            candidates=list(self._candidates(key, cands)),
+                            sentence=si,
+                        )
+                    )
         self._measures(text, index, mentions, doc)
         doc._.medcode_mentions = mentions
         if mentions and len(doc):
@@ -217,39 +241,6 @@ class MentionsComponent:
         else:
             doc.spans["medcode_mentions"] = []
         return doc
-
-    def _match_phrase(self, text: str, lex: Lexicon, all_spans: list[tuple[str, int, int]], all_toks: list[str], lo: int,
-                      hi: int,
-                      si: int, index: SectionIndex, heads: list[tuple[int, int]], head_starts: list[int],
-                      mentions: list[Mention]) -> None:
-        """Lexicon matches inside tokens [lo, hi) of sentence `si`, appended to `mentions`."""
-        entries = lex.entries
-        spans = all_spans[lo:hi]
-        for i, j, key in lex.match(all_toks[lo:hi]):
-            start, end = spans[i][1], spans[j - 1][2]
-            h = bisect.bisect_right(head_starts, start) - 1
-            if h >= 0 and start < heads[h][1]:
-                continue  # a section header ("Allergies:") is not a mention
-            kind, concept, _curated, cands = entries[key]
-            if mentions and mentions[-1].start == start and mentions[-1].end == end:
-                # one raw token holding two concepts ("emphysema/COPD"): one mention, both codes
-                prev = mentions[-1]
-                have = {c.code for c in prev.candidates}
-                prev.candidates.extend(c for c in self._candidates(key, cands) if c.code not in have)
-                continue
-            mentions.append(
-                Mention(
-                    start=start,
-                    end=end,
-                    text=text[start:end],
-                    kind=kind,  # type: ignore[arg-type]
-                    section=index.name_at(start),
-                    assertion="present",
-                    concept=concept,
-                    candidates=list(self._candidates(key, cands)),
-                    sentence=si,
-                )
-            )
 
     @staticmethod
     def _measures(text: str, index: SectionIndex, mentions: list[Mention], doc: Doc) -> None:
