@@ -6,6 +6,7 @@ results on Doc extensions, so the whole pipeline stays well above 300 notes/s:
     doc._.medcode_sections   list[Section]
     doc._.medcode_sentences  list[(start, end)] character spans (also set as token.is_sent_start)
     doc._.medcode_mentions   list[Mention]  (also doc.spans["medcode_mentions"], label = kind)
+    doc._.medcode_phrases    list[Mention]  open phrases (kind "phrase", no candidates; phrases.py)
     doc._.medcode_facts      EncounterFacts
 """
 
@@ -26,6 +27,7 @@ from pipelines.nlp.attributes import AttributeScanner, encounter_facts
 from pipelines.nlp.lexicon import Lexicon, load_normalizer
 from pipelines.nlp.measures import bmi_spans
 from pipelines.nlp.normalize import SpellFixer
+from pipelines.nlp.phrases import HEADER, MENTION, OPEN, open_runs, phrase_rules
 from pipelines.nlp.rules_engine import (
     ContextRules,
     Cue,
@@ -41,6 +43,7 @@ for _name, _default in (
     ("medcode_sections", None),
     ("medcode_sentences", None),
     ("medcode_mentions", None),
+    ("medcode_phrases", None),
     ("medcode_facts", None),
 ):
     if not Doc.has_extension(_name):
@@ -188,6 +191,8 @@ class MentionsComponent:
         head_starts = [a for a, _ in heads]
         lex = self.lexicon
         mentions: list[Mention] = []
+        phrases: list[Mention] = []
+        prules = phrase_rules()
         # normalise the whole note once, then cut the token stream at sentence boundaries
         all_spans = list(self.normalizer.spans(text))
         all_toks = [t for t, _, _ in all_spans]
@@ -201,7 +206,13 @@ class MentionsComponent:
             cuts = ends[bisect.bisect_right(ends, lo) : bisect.bisect_left(ends, hi)]
             for plo, phi in zip([lo, *cuts], [*cuts, hi], strict=True):  # phrases inside the sentence
                 spans = all_spans[plo:phi]
+                covered = [OPEN] * len(spans)
+                for k, (_t, a, _b) in enumerate(spans):
+                    h = bisect.bisect_right(head_starts, a) - 1
+                    if h >= 0 and a < heads[h][1]:
+                        covered[k] = HEADER  # header words are never part of an open phrase
                 for i, j, key in lex.match(all_toks[plo:phi]):
+                    covered[i:j] = [MENTION if c != HEADER else HEADER for c in covered[i:j]]
                     start, end = spans[i][1], spans[j - 1][2]
                     h = bisect.bisect_right(head_starts, start) - 1
                     if h >= 0 and start < heads[h][1]:
@@ -226,8 +237,16 @@ class MentionsComponent:
                             sentence=si,
                         )
                     )
+                if len(phrases) < prules.max_per_note and OPEN in covered:
+                    for start, end, words in open_runs(text, spans, covered, prules):
+                        section = index.name_at(start)
+                        if section in prules.skip_sections or len(phrases) >= prules.max_per_note:
+                            continue
+                        phrases.append(Mention(start=start, end=end, text=text[start:end], kind="phrase",
+                                               section=section, assertion="present", concept=words, sentence=si))
         self._measures(text, index, mentions, doc)
         doc._.medcode_mentions = mentions
+        doc._.medcode_phrases = phrases
         if mentions and len(doc):
             # token index of each mention's first / last character (alignment "expand")
             idx = doc.to_array(IDX)
@@ -290,7 +309,8 @@ class ContextComponent:
         self.status = StatusCodes()
 
     def __call__(self, doc: Doc) -> Doc:
-        mentions: list[Mention] = doc._.medcode_mentions or []
+        # open phrases are read like mentions (they have no candidates, so no status codes)
+        mentions: list[Mention] = (doc._.medcode_mentions or []) + (doc._.medcode_phrases or [])
         if not mentions:
             return doc
         text = doc_text(doc)
@@ -335,6 +355,21 @@ class AttributesComponent:
                 s, e = sents[m.sentence]
                 prev_end = mentions[k - 1].end if k > 0 else 0
                 next_start = mentions[k + 1].start if k + 1 < len(mentions) else len(text)
+                m.attributes.update(scanner.mention(m, s, e, prev_end, next_start))
+        phrases: list[Mention] = doc._.medcode_phrases or []
+        if phrases:
+            # a phrase's window is bounded by its neighbours among mentions and phrases; the
+            # mentions' own windows above do not see phrases (their attributes stay as they were)
+            text = doc_text(doc)
+            sents = _sentences(doc)
+            scanner = AttributeScanner(text)
+            both = sorted([*mentions, *phrases], key=lambda x: (x.start, x.end))
+            for k, m in enumerate(both):
+                if m.kind != "phrase":
+                    continue
+                s, e = sents[m.sentence]
+                prev_end = both[k - 1].end if k > 0 else 0
+                next_start = both[k + 1].start if k + 1 < len(both) else len(text)
                 m.attributes.update(scanner.mention(m, s, e, prev_end, next_start))
         return doc
 

@@ -163,7 +163,7 @@ class NlpPipeline:
         d = doc  # spacy Doc
         if d.text != text:  # type: ignore[attr-defined]
             # control characters were blanked for matching: evidence text comes from the note itself
-            for m in d._.medcode_mentions or []:  # type: ignore[attr-defined]
+            for m in [*(d._.medcode_mentions or []), *(d._.medcode_phrases or [])]:  # type: ignore[attr-defined]
                 m.text = text[m.start : m.end]
             for sec in d._.medcode_sections or []:  # type: ignore[attr-defined]
                 if sec.header:
@@ -174,6 +174,7 @@ class NlpPipeline:
             mentions=list(d._.medcode_mentions or []),  # type: ignore[attr-defined]
             sections=list(d._.medcode_sections or []),  # type: ignore[attr-defined]
             facts=d._.medcode_facts or EncounterFacts(),  # type: ignore[attr-defined]
+            phrases=list(d._.medcode_phrases or []),  # type: ignore[attr-defined]
         )
 
     def analyze(self, text: str) -> NoteAnalysis:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-Kind = Literal["condition", "symptom", "finding", "procedure", "medication", "lab"]
+# "phrase": an open phrase (words no lexicon entry covered; no candidates, see nlp/phrases.py)
+Kind = Literal["condition", "symptom", "finding", "procedure", "medication", "lab", "phrase"]
 Assertion = Literal["present", "negated", "historical", "family", "hypothetical", "uncertain"]
 ASSERTIONS: tuple[str, ...] = ("present", "negated", "historical", "family", "hypothetical", "uncertain")
 
@@ -71,3 +72,4 @@ class NoteAnalysis:
     mentions: list[Mention] = field(default_factory=list)
     sections: list[Section] = field(default_factory=list)
     facts: EncounterFacts = field(default_factory=EncounterFacts)
+    phrases: list[Mention] = field(default_factory=list)  # open phrases (kind "phrase"), in text order
