@@ -224,6 +224,30 @@ def test_static_encoder_and_dense_index(tmp_path) -> None:  # type: ignore[no-un
         DenseIndex(["I10"], [], np.zeros((1, 3)))
 
 
+def test_static_encoder_word_table(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from models.dense import DenseIndex, StaticEncoder
+
+    codes = ["N30.00", "52000", "I10"]
+    texts = ["Acute cystitis without hematuria", "Cystourethroscopy", "Essential (primary) hypertension"]
+    base = StaticEncoder.distill([*texts, "bladder scope", "high blood pressure"])
+    assert not base.has_words
+    enc = base.with_words(["cystourethroscopy", "cystitis", "hypertension", "bladder", "scope"], texts)
+    assert enc.has_words
+    # a multi-piece word now has its own vector, not the mean of its pieces' vectors
+    assert not np.allclose(enc.encode(["cystourethroscopy"]), base.encode(["cystourethroscopy"]))
+    q = enc.encode(["cystourethroscopy", "hypertension essential", "blood", ""])  # "blood": not in the table
+    assert np.allclose(np.linalg.norm(q[:3], axis=1), 1.0, atol=1e-5)  # a word outside the table falls back to pieces
+    assert not q[3].any()
+    index = DenseIndex.build(codes, texts, enc)
+    assert [h[0][0] for h in index.query(q[:2], k=1)] == ["52000", "I10"]
+    enc.save(tmp_path)
+    again = StaticEncoder.load(tmp_path)
+    assert again.has_words and np.allclose(again.encode(["cystourethroscopy", "zzqx"]), enc.encode(["cystourethroscopy", "zzqx"]))
+    assert again.fingerprint() == enc.fingerprint() != base.fingerprint()
+    base.save(tmp_path / "old")  # saved without a word table: loads and encodes as before
+    assert np.allclose(StaticEncoder.load(tmp_path / "old").encode(["cystitis"]), base.encode(["cystitis"]))
+
+
 @pytest.mark.parametrize("dense_min_df", [0, 2, 1000])
 def test_ridge_split_scoring_equals_the_dual_product(dense_min_df: int) -> None:
     """Precomputed primal weights for frequent features + sparse kernel for rare ones must give

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from pipelines.nlp.types import CodeCandidate, EncounterFacts, Mention, NoteAnalysis, Section
-from pipelines.schemas import SuggestionSet
+from pipelines.schemas import SuggestionSet, SuggestRequest
 from pipelines.suggest import SuggestConfig, Suggester, load_suggester
 
 LEXICON: dict[str, tuple[str, str, str]] = {
@@ -607,3 +607,74 @@ def test_confident_note_level_codes_may_cite_their_best_sentence(suggester: Sugg
     assert "chest pain" not in ev[0].text and text[ev[0].start:ev[0].end] == ev[0].text
     cand.sup = 0.4
     assert s._support(text, analysis, cand) is None  # below the configured probability
+
+
+class _WordEncoder:
+    """A stand-in encoder: each word a fixed random direction, a text the normalised sum."""
+
+    dim = 64
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for i, t in enumerate(texts):
+            for w in t.lower().split():
+                out[i] += np.random.default_rng(sum(map(ord, w))).standard_normal(self.dim)
+        n = np.linalg.norm(out, axis=1, keepdims=True)
+        return out / np.where(n == 0, 1, n)
+
+
+def test_open_phrases_reach_codes_through_the_term_and_dense_indexes(suggester: Suggester) -> None:
+    from models.dense import DenseIndex
+    from models.lexical import TermIndex
+
+    text = "HPI: Established patient with sugar illness. No lung infection.\nAssessment: sugar illness; lung infection."
+    analysis = suggester.nlp.analyze(text)
+
+    def phrase(words: str, start: int, assertion: str) -> Mention:
+        end = start + len(words)
+        return Mention(start, end, text[start:end], "phrase", "hpi", assertion, concept=words)  # type: ignore[arg-type]
+
+    at = text.index("sugar illness")
+    lung = text.index("lung infection")
+    analysis.phrases = [phrase("sugar illness", at, "present"), phrase("lung infection", lung, "negated"),
+                        phrase("lung infection", text.index("lung infection", lung + 1), "present")]
+    s = Suggester(suggester.nlp, SuggestConfig(**CONFIG))
+    s.term_index = TermIndex().fit(["sugar illness"], ["E11.9"], ["train"])  # a training name, no lexicon entry
+    enc = _WordEncoder()
+    s.encoder, s.dense = enc, DenseIndex(["J18.9", "I10"], ["lung infection", "raised pressure"],  # type: ignore[assignment]
+                                         enc.encode(["lung infection", "raised pressure"]))
+    req = SuggestRequest(text=text)
+    cands = s.candidates(req, analysis)
+    sugar = cands[("icd10cm", "E11.9")]
+    assert "term" in sugar.sources and [m.text for m in sugar.mentions] == ["sugar illness"]
+    pneu = cands[("icd10cm", "J18.9")]
+    assert "dense" in pneu.sources and pneu.dense > 0.99
+    assert sorted(m.assertion for m in pneu.mentions) == ["negated", "present"]  # the ranker sees both
+    assert ("icd10cm", "I10") not in cands  # below the similarity floor
+    s.config.open_phrases = False
+    off = s.candidates(req, analysis)
+    assert ("icd10cm", "E11.9") not in off and ("icd10cm", "J18.9") not in off
+
+
+def test_artifacts_saved_before_open_phrases_keep_them_off(suggester: Suggester, tmp_path: Path) -> None:
+    suggester.save(tmp_path / "m")
+    meta = json.loads((tmp_path / "m" / "config.json").read_text())
+    assert Suggester.load(tmp_path / "m", nlp=StandInNlp()).config.open_phrases is True
+    del meta["config"]["open_phrases"]
+    (tmp_path / "m" / "config.json").write_text(json.dumps(meta))
+    assert Suggester.load(tmp_path / "m", nlp=StandInNlp()).config.open_phrases is False
+
+
+def test_artifacts_with_joblib_estimators_still_load(suggester: Suggester, tmp_path: Path) -> None:
+    import pickle
+
+    import joblib
+
+    folder = suggester.save(tmp_path / "m")
+    assert (folder / "estimators.pkl").exists() and not (folder / "estimators.joblib").exists()
+    text = NOTES[5][0]
+    before = Suggester.load(folder, nlp=StandInNlp()).suggest(text).model_dump(exclude={"request_id"})
+    with open(folder / "estimators.pkl", "rb") as fh:
+        joblib.dump(pickle.load(fh), folder / "estimators.joblib", compress=3)  # the format before session 5
+    (folder / "estimators.pkl").unlink()
+    assert Suggester.load(folder, nlp=StandInNlp()).suggest(text).model_dump(exclude={"request_id"}) == before
