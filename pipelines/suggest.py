@@ -121,7 +121,11 @@ class SuggestConfig:
     dense_min_sim: float = 0.55
     dense_vocab: str = "corpus"  # 'corpus': word pieces of code texts + training notes; 'all': whole vocab
     dense_lexical_settled: float = 0.9  # mentions whose best lexical score reaches this skip dense
-    open_phrases: bool = True  # open phrases (words no lexicon entry covered) are sent to the dense index
+    # open phrases (words no lexicon entry covered) are sent to the term and dense indexes. Off by
+    # default: it helped every proxy (bench_shift --blind-all ICD F1 0.861 -> 0.883) but version
+    # 12, trained with it, lost on the synthetic test split (session-5 closing note): ~78 noise
+    # candidates per note on dev, a distribution new templates shift.
+    open_phrases: bool = False
     dense_words: bool = False  # whole-word MiniLM vectors for multi-piece words (models.dense.StaticEncoder); measured neutral
     supervised: bool = True
     supervised_min_count: int = 2
@@ -244,6 +248,8 @@ class Suggester:
             vecs = self.encoder.encode([m.concept if m.kind == "phrase" else m.text for _, m in need_dense])
             for (i, m), hits in zip(need_dense, self.dense.query(vecs, self.config.dense_k), strict=True):
                 for code, sim in hits:
+                    if m.kind == "phrase" and self._fact_driven(code):
+                        continue  # E/M levels come from the encounter facts (as in the lexicon), not from words
                     if sim >= self.config.dense_min_sim:
                         builders[i].add(code_system(code), m, code, "dense", sim)
         for b, req, analysis, sup in zip(builders, reqs, analyses, sups, strict=True):
@@ -263,6 +269,10 @@ class Suggester:
                     cand.em.update(em_feats)
                     cand.modifiers = mods
         return [b.cands for b in builders]
+
+    def _fact_driven(self, code: str) -> bool:
+        cat = self.cs.procedures.catalog.get(code)
+        return cat is not None and cat.category.startswith("em_")
 
     def _em_lines(self, req: SuggestRequest, facts: EncounterFacts
                   ) -> list[tuple[str, dict[str, float], list[str], bool]]:

@@ -638,11 +638,12 @@ def test_open_phrases_reach_codes_through_the_term_and_dense_indexes(suggester: 
     lung = text.index("lung infection")
     analysis.phrases = [phrase("sugar illness", at, "present"), phrase("lung infection", lung, "negated"),
                         phrase("lung infection", text.index("lung infection", lung + 1), "present")]
-    s = Suggester(suggester.nlp, SuggestConfig(**CONFIG))
+    analysis.phrases.append(phrase("Established", 5, "present"))
+    s = Suggester(suggester.nlp, SuggestConfig(**{**CONFIG, "open_phrases": True}))
     s.term_index = TermIndex().fit(["sugar illness"], ["E11.9"], ["train"])  # a training name, no lexicon entry
     enc = _WordEncoder()
-    s.encoder, s.dense = enc, DenseIndex(["J18.9", "I10"], ["lung infection", "raised pressure"],  # type: ignore[assignment]
-                                         enc.encode(["lung infection", "raised pressure"]))
+    rows = ["lung infection", "raised pressure", "established"]
+    s.encoder, s.dense = enc, DenseIndex(["J18.9", "I10", "99213"], rows, enc.encode(rows))  # type: ignore[assignment]
     req = SuggestRequest(text=text)
     cands = s.candidates(req, analysis)
     sugar = cands[("icd10cm", "E11.9")]
@@ -651,13 +652,18 @@ def test_open_phrases_reach_codes_through_the_term_and_dense_indexes(suggester: 
     assert "dense" in pneu.sources and pneu.dense > 0.99
     assert sorted(m.assertion for m in pneu.mentions) == ["negated", "present"]  # the ranker sees both
     assert ("icd10cm", "I10") not in cands  # below the similarity floor
+    # an E/M level never comes from words (as in the lexicon): the facts decide it
+    assert not any("dense" in c.sources for (sy, code), c in cands.items() if code == "99213")
     s.config.open_phrases = False
     off = s.candidates(req, analysis)
     assert ("icd10cm", "E11.9") not in off and ("icd10cm", "J18.9") not in off
 
 
 def test_artifacts_saved_before_open_phrases_keep_them_off(suggester: Suggester, tmp_path: Path) -> None:
-    suggester.save(tmp_path / "m")
+    s = Suggester.load(suggester.save(tmp_path / "m"), nlp=StandInNlp())
+    assert s.config.open_phrases is False  # the default
+    s.config.open_phrases = True
+    s.save(tmp_path / "m")
     meta = json.loads((tmp_path / "m" / "config.json").read_text())
     assert Suggester.load(tmp_path / "m", nlp=StandInNlp()).config.open_phrases is True
     del meta["config"]["open_phrases"]
