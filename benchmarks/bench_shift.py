@@ -16,7 +16,9 @@ new wording. This benchmark builds a shift inside family A, from the train and d
   dev notes (`shift`);
 - measurement: up to 500 shifted dev notes from the other half (ICD-10-CM and CPT micro-F1, MAP,
   E/M exact match, recall@50), the first 250 of them again with every section header blanked
-  (a layout the model never saw), 200 in-family dev notes, and the held-out 20% of CodiEsp train.
+  (a layout the model never saw), the same 250 with four boilerplate sentences in new wording
+  appended to random lines (`BOILERPLATE`: filler no coder codes; gold unchanged), 200 in-family
+  dev notes, and the held-out 20% of CodiEsp train.
 
 `--blind-curated` also deletes the held-out phrasings from the curated synonym lexicon, so no
 mention is found for them (a lay phrasing nobody curated, as in the test split's family B).
@@ -78,6 +80,52 @@ def shift_split(notes: list[dict[str, Any]], held_layout: str = "hpi_ap", name_s
             (c, _norm(e["text"])) in held for c, evs in (n.get("evidence") or {}).items() for e in evs)
 
     return held, shifted
+
+
+# Boilerplate no coder would code, in wording written for this benchmark (not taken from either
+# phrasing family): new templates bring new filler words, which must not turn into codes.
+BOILERPLATE = (
+    "Chart prepared by rooming staff and verified at the bedside.",
+    "Interpreter services offered and declined.",
+    "Pharmacy benefits verified with the insurer this morning.",
+    "Questions were encouraged and addressed to satisfaction.",
+    "Written materials handed out in the preferred language.",
+    "Spouse present for the entire conversation.",
+    "Portal message will be sent with the summary.",
+    "Records from the outside practice were requested by fax.",
+    "Preferred pharmacy confirmed on file.",
+    "Advance directive paperwork not yet returned.",
+    "Transportation arranged through the community program.",
+    "Visit scribed by a trained assistant in the room.",
+    "Reconciled the list against the bottles brought today.",
+    "Plan communicated to the primary team by secure chat.",
+    "Handout on sleep hygiene and screen time provided.",
+    "Work note supplied for the employer.",
+    "Billing questions redirected to the front office.",
+    "Teach-back method used; comprehension demonstrated.",
+    "Caregiver phone number updated in the chart.",
+    "Prior authorization paperwork started by staff.",
+    "Parking validation given at checkout.",
+    "Insurance card scanned and demographics updated.",
+    "Next available slot offered in six weeks.",
+    "Telephone outreach planned by the nurse navigator.",
+    "Wheelchair assistance provided from the lobby.",
+    "Photos uploaded to the media tab with consent.",
+    "Shared decision aid reviewed together on the tablet.",
+    "Barriers to adherence explored, including cost.",
+    "Exercise goals written on the after-visit summary.",
+    "Vaccination record from the state registry reviewed.",
+)
+
+
+def add_boilerplate(text: str, seed: str, n: int = 4) -> str:
+    """`text` with `n` boilerplate sentences appended to randomly chosen lines (gold unchanged)."""
+    rng = random.Random(seed)
+    lines = text.split("\n")
+    idx = [i for i, ln in enumerate(lines) if ln.strip() and not ln.rstrip().endswith(":")]
+    for i in rng.sample(idx, min(n, len(idx))):
+        lines[i] = lines[i].rstrip() + " " + rng.choice(BOILERPLATE)
+    return "\n".join(lines)
 
 
 def _recall_at(notes: list[dict[str, Any]], results: list[Any], k: int, system: str = "icd10cm") -> float:
@@ -144,6 +192,8 @@ def run(config: dict[str, Any], calibrate: str = "infamily", n_train: int = 3000
 
     bare = [dict(n, text=_blank_headers(n["text"], s.nlp.analyze(n["text"]))) for n in sh_meas[:250]]
     rb = [s.suggest(n["text"], n) for n in bare]
+    noisy = [dict(n, text=add_boilerplate(n["text"], n["id"])) for n in sh_meas[:250]]
+    rn = [s.suggest(n["text"], n) for n in noisy]
     return {
         "config": config, "calibrate": calibrate, "n_train_synthetic": len(s_train), "n_train_codiesp": len(c_train),
         "held_out_names": len(held), "lexicon_entries_removed": n_blind, "fit_s": round(fit_s), "thresholds": s.thresholds,
@@ -151,6 +201,8 @@ def run(config: dict[str, Any], calibrate: str = "infamily", n_train: int = 3000
                         "em_exact": B._em_exact(sh_meas, rs), "icd_recall_at_50": _recall_at(sh_meas, rs, 50)},
         "shifted_dev_headers_blanked": {"n": len(bare), "icd10cm_f1": B._score(bare, rb, "icd10cm")["f1_micro"],
                                         "cpt_f1": B._score(bare, rb, "cpt")["f1_micro"], "em_exact": B._em_exact(bare, rb)},
+        "shifted_dev_boilerplate": {"n": len(noisy), "icd10cm_f1": B._score(noisy, rn, "icd10cm")["f1_micro"],
+                                    "cpt_f1": B._score(noisy, rn, "cpt")["f1_micro"], "em_exact": B._em_exact(noisy, rn)},
         "infamily_dev": {"n": len(ri), "icd10cm_f1": B._score(inf[:200], ri, "icd10cm")["f1_micro"],
                          "cpt_f1": B._score(inf[:200], ri, "cpt")["f1_micro"], "em_exact": B._em_exact(inf[:200], ri)},
         "codiesp_train_heldout": {"n": len(c_val), "icd10cm": B._score(c_val, rc, "icd10cm"),

@@ -170,6 +170,8 @@ class Suggester:
     def __init__(self, nlp: Analyzer, config: SuggestConfig | None = None) -> None:
         self.nlp = nlp
         self.config = config or SuggestConfig()
+        if hasattr(nlp, "open_phrases"):
+            nlp.open_phrases = self.config.open_phrases  # the NLP skips phrases nobody reads
         self.cs = load_codesets()
         self.info = CodeInfo(self.cs)
         self.term_index: TermIndex | None = None

@@ -171,6 +171,7 @@ class MentionsComponent:
         self.normalizer = load_normalizer()
         self._cand_cache: dict[str, tuple[CodeCandidate, ...]] = {}
         self._lexicon = Lexicon(self.normalizer)
+        self.phrases_enabled = True  # NlpPipeline.open_phrases
 
     @property
     def lexicon(self) -> Lexicon:
@@ -237,7 +238,7 @@ class MentionsComponent:
                             sentence=si,
                         )
                     )
-                if len(phrases) < prules.max_per_note and OPEN in covered:
+                if self.phrases_enabled and len(phrases) < prules.max_per_note and OPEN in covered:
                     for start, end, words in open_runs(text, spans, covered, prules):
                         section = index.name_at(start)
                         if section in prules.skip_sections or len(phrases) >= prules.max_per_note:

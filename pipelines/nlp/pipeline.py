@@ -91,6 +91,20 @@ class NlpPipeline:
         assert isinstance(comp, MentionsComponent)
         return comp.lexicon
 
+    @property
+    def open_phrases(self) -> bool:
+        """Whether analyses carry open phrases (`NoteAnalysis.phrases`); on by default. A
+        consumer that does not use them switches them off and saves their cost."""
+        comp = self.nlp.get_pipe("medcode_mentions_v1")
+        assert isinstance(comp, MentionsComponent)
+        return comp.phrases_enabled
+
+    @open_phrases.setter
+    def open_phrases(self, on: bool) -> None:
+        comp = self.nlp.get_pipe("medcode_mentions_v1")
+        assert isinstance(comp, MentionsComponent)
+        comp.phrases_enabled = bool(on)
+
     # ---- construction ----------------------------------------------------------------
     @classmethod
     def load(cls, path: str | Path | None = None) -> NlpPipeline:

@@ -82,3 +82,15 @@ def test_phrase_rules_are_validated() -> None:
         PhraseRules.from_data({**data, "colour": "red"})
     with pytest.raises(ValueError, match="quote"):
         PhraseRules.from_data({**data, "filler": [*data["filler"], False]})  # an unquoted `no` in YAML
+
+
+def test_phrases_can_be_switched_off_and_the_suggester_does_so_when_it_does_not_read_them() -> None:
+    from pipelines.suggest import SuggestConfig, Suggester
+
+    nlp = NlpPipeline.load()
+    text = "Assessment: grumbly tummy."
+    assert nlp.open_phrases and nlp.analyze(text).phrases
+    Suggester(nlp, SuggestConfig())  # the default does not read phrases
+    assert not nlp.open_phrases and nlp.analyze(text).phrases == []
+    Suggester(nlp, SuggestConfig(open_phrases=True))
+    assert nlp.analyze(text).phrases
