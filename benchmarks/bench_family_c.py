@@ -73,12 +73,16 @@ def dev_notes(n: int, seed: int = 13, family_c: bool = False) -> list[dict[str, 
     return out
 
 
-def score(model: str, notes: list[dict[str, Any]]) -> dict[str, Any]:
+def score(model: str, notes: list[dict[str, Any]], overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     import bench_suggest as B
 
     from pipelines.suggest import load_suggester
 
     s = load_suggester(model)
+    for key, value in (overrides or {}).items():  # selection-time switches (no retraining)
+        if not hasattr(s.config, key):
+            raise SystemExit(f"unknown SuggestConfig key {key!r}")
+        setattr(s.config, key, value)
     rs = [s.suggest(n["text"], n) for n in notes]
     return {"icd10cm": B._score(notes, rs, "icd10cm"), "cpt": B._score(notes, rs, "cpt"), "em_exact": B._em_exact(notes, rs)}
 
@@ -87,13 +91,17 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", action="append", default=[], help="model URI or folder (repeatable; default: champion)")
     ap.add_argument("-n", type=int, default=500, help="dev notes")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                    help="SuggestConfig override applied after loading (JSON value), e.g. documented_visit_em=false")
     a = ap.parse_args()
+    overrides = {k: json.loads(v) for k, _, v in (item.partition("=") for item in a.set)}
     a_notes = dev_notes(a.n)
     c_notes = dev_notes(a.n, family_c=True)
     same = sum(x["icd10cm"] == y["icd10cm"] and x["cpt"] == y["cpt"] for x, y in zip(a_notes, c_notes, strict=False))
-    out: dict[str, Any] = {"n": len(c_notes), "same_gold_share": round(same / max(len(c_notes), 1), 3), "models": {}}
+    out: dict[str, Any] = {"n": len(c_notes), "same_gold_share": round(same / max(len(c_notes), 1), 3),
+                           "overrides": overrides, "models": {}}
     for m in a.model or ["models:/medcode-suggester@champion"]:
-        out["models"][m] = {"family_a": score(m, a_notes), "family_c": score(m, c_notes)}
+        out["models"][m] = {"family_a": score(m, a_notes, overrides), "family_c": score(m, c_notes, overrides)}
     print(json.dumps(out, indent=2))
 
 

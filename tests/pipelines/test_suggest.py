@@ -684,3 +684,31 @@ def test_artifacts_with_joblib_estimators_still_load(suggester: Suggester, tmp_p
         joblib.dump(pickle.load(fh), folder / "estimators.joblib", compress=3)  # the format before session 5
     (folder / "estimators.pkl").unlink()
     assert Suggester.load(folder, nlp=StandInNlp()).suggest(text).model_dump(exclude={"request_id"}) == before
+
+
+def test_a_documented_visit_is_billed_with_its_e_m_level_even_when_the_ranker_doubts_it(suggester: Suggester,
+                                                                                       tmp_path: Path) -> None:
+    from pipelines.features import Candidate
+
+    s = Suggester.load(suggester.save(tmp_path / "m"), nlp=StandInNlp())
+    s.thresholds["em"] = 1.01  # the ranker doubts every E/M level (as on templates it never saw)
+    text = "HPI: Established patient with essential hypertension, follow up. Total time 25 min.\nAssessment: hypertension."
+    assert "99213" in [c.code for c in s.suggest(text, {"setting": "office"}).cpt]  # 25 min, established
+    # not in an inpatient setting, nor with the switch off
+    assert not any(c.code.startswith("992") for c in s.suggest(text, {"setting": "inpatient"}).cpt)
+    s.config.documented_visit_em = False
+    assert not any(c.code.startswith("992") for c in s.suggest(text, {"setting": "office"}).cpt)
+    s.config.documented_visit_em = True
+    # a procedure, psychiatric service or telephone E/M billed: the E/M stays the ranker's call
+    analysis = s.nlp.analyze(text)
+    req = SuggestRequest(text=text, setting="office")
+    scored = [(c, 0.5) for c in s.candidates(req, analysis).values()]
+    skin = next(code for code, cat in s.cs.procedures.catalog.items() if cat.category == "skin")
+    assert s._documented_visit_em(req, analysis, scored, []) is not None
+    assert s._documented_visit_em(req, analysis, scored, [(Candidate("cpt", "80061"), 0.9)]) is not None  # a lab
+    assert s._documented_visit_em(req, analysis, scored, [(Candidate("cpt", skin), 0.9)]) is None
+    analysis.facts.telehealth = "audio"  # audio-only: telephone codes, not office E/M
+    assert s._documented_visit_em(req, analysis, scored, []) is None
+    analysis.facts.telehealth = None
+    analysis.facts.new_patient = None  # new vs established not documented: no level can be derived
+    assert s._documented_visit_em(req, analysis, scored, []) is None
