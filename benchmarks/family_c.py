@@ -13,6 +13,11 @@ same set of placeholders as at least one family-A template for that key, so
 gold labels generated from family A's slot values stay valid. Every layout
 matches its family-A layout in ``kinds``, section order and slot lists; only
 the header text is reworded, keeping the original's trailing-colon convention.
+
+Edited after writing: one lab_drawn template said a specimen was "sent out"; a specimen sent to
+an outside reference lab is billed by that lab, not the practice (the Suggester does not bill it),
+while the generator's gold bills every drawn lab, so the template now says it was processed in
+the office lab.
 """
 
 from __future__ import annotations
@@ -184,7 +189,7 @@ TEMPLATES_C: dict[str, tuple[str, ...]] = {
     ),
     "lab_drawn": (
         "Blood drawn in clinic today for {m}.",
-        "Venipuncture done; {m} sent out.",
+        "Venipuncture done; {m} processed in the office lab.",
         "Labs obtained in the office today: {m}.",
     ),
     "poc_test": (
