@@ -129,6 +129,7 @@ class SuggestConfig:
     # a documented office/video visit that the ranker left without an E/M line is billed with the
     # level its facts support (Suggester._documented_visit_em); a selection rule, no retraining
     documented_visit_em: bool = True
+    documented_psychotherapy: bool = True  # documented psychotherapy minutes bill their time band's code
     dense_words: bool = False  # whole-word MiniLM vectors for multi-piece words (models.dense.StaticEncoder); measured neutral
     supervised: bool = True
     supervised_min_count: int = 2
@@ -474,6 +475,7 @@ class Suggester:
         new = analysis.facts.new_patient
         allowed_prev = ({preventive_code(age, True), preventive_code(age, False)} if new is None
                         else {preventive_code(age, new)}) if age is not None else None
+        therapy = psychotherapy_code(analysis.facts.psychotherapy_minutes, with_em=False)
         for c, p in scored:
             if c.system != CPT or len(chosen) >= self.config.max_cpt:
                 continue
@@ -483,8 +485,12 @@ class Suggester:
             # annual wellness visit or screening G codes take its place
             documented_preventive = (is_preventive_em(c.code) and c.rule > 0 and c.em.get("preventive", 0.0) >= 1.0
                                      and (age is None or age < MEDICARE_AGE))
+            # documented psychotherapy minutes bill their CPT time band the same way (the band is
+            # exact; on dev, minutes are read only where psychotherapy was given)
+            documented_therapy = (self.config.documented_psychotherapy and therapy is not None and c.code == therapy
+                                  and "em_rule" in c.sources)
             if p < (self.thresholds.get("em", self.thresholds[CPT]) if _em_line(c.code) else self.thresholds[CPT]) \
-                    and not documented_preventive:
+                    and not documented_preventive and not documented_therapy:
                 continue
             if allowed_prev is not None and is_preventive_em(c.code) and c.code not in allowed_prev:
                 # the visit is preventive but this band is not the patient's: bill the right band

@@ -79,6 +79,9 @@ class StandInNlp:
             facts.mdm_level = mdm.group(1)  # type: ignore[assignment]
         facts.telehealth = "video" if "video visit" in low else None
         facts.preventive = "annual physical" in low
+        therapy = re.search(r"psychotherapy (\d+) min", low)
+        if therapy:
+            facts.psychotherapy_minutes = int(therapy.group(1))
         return NoteAnalysis(text, mentions, sections, facts)
 
 
@@ -712,3 +715,15 @@ def test_a_documented_visit_is_billed_with_its_e_m_level_even_when_the_ranker_do
     analysis.facts.telehealth = None
     analysis.facts.new_patient = None  # new vs established not documented: no level can be derived
     assert s._documented_visit_em(req, analysis, scored, []) is None
+
+
+@pytest.mark.parametrize("minutes, code", [(25, "90832"), (45, "90834"), (60, "90837"), (10, None)])
+def test_documented_psychotherapy_minutes_bill_their_time_band(suggester: Suggester, tmp_path: Path,
+                                                                minutes: int, code: str | None) -> None:
+    s = Suggester.load(suggester.save(tmp_path / "m"), nlp=StandInNlp())
+    s.thresholds["cpt"] = s.thresholds["em"] = 1.01  # the ranker doubts every line
+    text = f"HPI: cough. Psychotherapy {minutes} min.\nAssessment: cough."
+    billed = [c.code for c in s.suggest(text, {"setting": "office"}).cpt]
+    assert billed == ([code] if code else [])
+    s.config.documented_psychotherapy = False
+    assert s.suggest(text, {"setting": "office"}).cpt == []
