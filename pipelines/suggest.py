@@ -126,6 +126,7 @@ class SuggestConfig:
     # 12, trained with it, lost on the synthetic test split (session-5 closing note): ~78 noise
     # candidates per note on dev, a distribution new templates shift.
     open_phrases: bool = False
+    phrase_min_sim: float = 0.55  # dense similarity an open phrase's hit needs (mentions: dense_min_sim)
     # a documented office/video visit that the ranker left without an E/M line is billed with the
     # level its facts support (Suggester._documented_visit_em); a selection rule, no retraining
     documented_visit_em: bool = True
@@ -256,7 +257,7 @@ class Suggester:
                 for code, sim in hits:
                     if m.kind == "phrase" and self._fact_driven(code):
                         continue  # E/M levels come from the encounter facts (as in the lexicon), not from words
-                    if sim >= self.config.dense_min_sim:
+                    if sim >= (self.config.phrase_min_sim if m.kind == "phrase" else self.config.dense_min_sim):
                         builders[i].add(code_system(code), m, code, "dense", sim)
         for b, req, analysis, sup in zip(builders, reqs, analyses, sups, strict=True):
             for rank, (label, p) in enumerate(sup or []):

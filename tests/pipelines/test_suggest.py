@@ -657,6 +657,10 @@ def test_open_phrases_reach_codes_through_the_term_and_dense_indexes(suggester: 
     assert ("icd10cm", "I10") not in cands  # below the similarity floor
     # an E/M level never comes from words (as in the lexicon): the facts decide it
     assert not any("dense" in c.sources for (sy, code), c in cands.items() if code == "99213")
+    s.config.phrase_min_sim = 1.01  # a floor no phrase hit reaches: only the term index is left
+    floor = s.candidates(req, analysis)
+    assert ("icd10cm", "E11.9") in floor and ("icd10cm", "J18.9") not in floor
+    s.config.phrase_min_sim = 0.55
     s.config.open_phrases = False
     off = s.candidates(req, analysis)
     assert ("icd10cm", "E11.9") not in off and ("icd10cm", "J18.9") not in off
