@@ -22,7 +22,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 
@@ -89,6 +89,7 @@ class MiniLMEncoder:
 
 
 _WORD = re.compile(r"[a-z0-9]+")
+K = TypeVar("K", int, str)  # a word-piece id or a whole word
 
 
 class StaticEncoder:
@@ -162,9 +163,10 @@ class StaticEncoder:
         """The same vectors, re-weighted by IDF over another corpus (no MiniLM pass)."""
         special = set(self.tokenizer.all_special_ids)
         df = _doc_freq(self.tokenizer, corpus, special)
-        ids = [int(t) for t in self._ids]
-        vectors = {t: self._mat[i] for i, t in enumerate(ids)}
-        return StaticEncoder(self.tokenizer, vectors, _idf(df, len(corpus), ids))
+        return StaticEncoder(self.tokenizer, self._piece_vectors(), _idf(df, len(corpus), [int(t) for t in self._ids]))
+
+    def _piece_vectors(self) -> dict[int, np.ndarray]:
+        return {int(t): self._mat[i] for i, t in enumerate(self._ids)}
 
     def with_words(self, words: Sequence[str], idf_corpus: Sequence[str], batch_size: int = 256) -> StaticEncoder:
         """The same piece vectors plus a whole-word table for `words` (multi-piece words run
@@ -177,14 +179,11 @@ class StaticEncoder:
         df: Counter[str] = Counter()
         for t in idf_corpus:
             df.update(set(_WORD.findall(t.lower())))
-        n = max(len(idf_corpus), 1)
-        word_idf = {w: math.log((1 + n) / (1 + df.get(w, 0))) + 1.0 for w in vecs}
         names = sorted(vecs)
         unit = _normalise(np.stack([vecs[w] for w in names])) if names else np.zeros((0, self.dim), np.float32)
-        ids = [int(t) for t in self._ids]
-        return StaticEncoder(self.tokenizer, {t: self._mat[i] for i, t in enumerate(ids)},
-                             {t: float(self._w[i]) for i, t in enumerate(ids)},
-                             {w: unit[i] for i, w in enumerate(names)}, word_idf)
+        return StaticEncoder(self.tokenizer, self._piece_vectors(),
+                             {int(t): float(self._w[i]) for i, t in enumerate(self._ids)},
+                             {w: unit[i] for i, w in enumerate(names)}, _idf(df, len(idf_corpus), names))
 
     def distill_words(self, words: Sequence[str], batch_size: int = 256) -> dict[str, np.ndarray]:
         """MiniLM's mean-pooled vector of each word that splits into several pieces; words of one
@@ -315,7 +314,7 @@ def _doc_freq(tok: Any, corpus: Sequence[str], special: set[int]) -> Counter[int
     return df
 
 
-def _idf(df: Counter[int], n_docs: int, ids: Sequence[int]) -> dict[int, float]:
+def _idf(df: Counter[K], n_docs: int, ids: Sequence[K]) -> dict[K, float]:
     n = max(n_docs, 1)
     # unseen word pieces get the rarest weight: they are informative when they do occur
     return {t: math.log((1 + n) / (1 + df.get(t, 0))) + 1.0 for t in ids}

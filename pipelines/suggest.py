@@ -284,7 +284,7 @@ class Suggester:
         or total time, where nothing billed is a procedure, a psychiatric service or a telephone
         E/M (those carry or replace the visit). Every such visit is billed with an E/M; the
         ranker's doubt comes from note-level scores, which fade on templates it never saw
-        (benchmarks/bench_family_c.py: E/M exact 0.896 -> 0.93 on new templates)."""
+        (benchmarks/bench_family_c.py -n 800: E/M exact 0.891 -> 0.947 on new templates)."""
         f = analysis.facts
         setting = (req.setting or "office").lower()
         if (setting not in ("office", "telehealth") or f.new_patient is None or f.preventive

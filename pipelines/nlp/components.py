@@ -214,10 +214,9 @@ class MentionsComponent:
                         covered[k] = HEADER  # header words are never part of an open phrase
                 for i, j, key in lex.match(all_toks[plo:phi]):
                     covered[i:j] = [MENTION if c != HEADER else HEADER for c in covered[i:j]]
-                    start, end = spans[i][1], spans[j - 1][2]
-                    h = bisect.bisect_right(head_starts, start) - 1
-                    if h >= 0 and start < heads[h][1]:
+                    if covered[i] == HEADER:
                         continue  # a section header ("Allergies:") is not a mention
+                    start, end = spans[i][1], spans[j - 1][2]
                     kind, concept, _curated, cands = lex.entries[key]
                     if mentions and mentions[-1].start == start and mentions[-1].end == end:
                         # one raw token holding two concepts ("emphysema/COPD"): one mention, both codes
@@ -348,31 +347,32 @@ class ContextComponent:
 class AttributesComponent:
     def __call__(self, doc: Doc) -> Doc:
         mentions: list[Mention] = doc._.medcode_mentions or []
-        if mentions:
-            text = doc_text(doc)
-            sents = _sentences(doc)
-            scanner = AttributeScanner(text)
-            for k, m in enumerate(mentions):
-                s, e = sents[m.sentence]
-                prev_end = mentions[k - 1].end if k > 0 else 0
-                next_start = mentions[k + 1].start if k + 1 < len(mentions) else len(text)
-                m.attributes.update(scanner.mention(m, s, e, prev_end, next_start))
         phrases: list[Mention] = doc._.medcode_phrases or []
+        if not mentions and not phrases:
+            return doc
+        text = doc_text(doc)
+        sents = _sentences(doc)
+        scanner = AttributeScanner(text)
+        # a mention's window is bounded by its neighbouring mentions; a phrase's by its neighbours
+        # among mentions and phrases (mentions never see phrases: their attributes stay as they were)
+        self._scan(mentions, mentions, scanner, sents, len(text))
         if phrases:
-            # a phrase's window is bounded by its neighbours among mentions and phrases; the
-            # mentions' own windows above do not see phrases (their attributes stay as they were)
-            text = doc_text(doc)
-            sents = _sentences(doc)
-            scanner = AttributeScanner(text)
-            both = sorted([*mentions, *phrases], key=lambda x: (x.start, x.end))
-            for k, m in enumerate(both):
-                if m.kind != "phrase":
-                    continue
-                s, e = sents[m.sentence]
-                prev_end = both[k - 1].end if k > 0 else 0
-                next_start = both[k + 1].start if k + 1 < len(both) else len(text)
-                m.attributes.update(scanner.mention(m, s, e, prev_end, next_start))
+            self._scan(sorted([*mentions, *phrases], key=lambda x: (x.start, x.end)), phrases, scanner, sents, len(text))
         return doc
+
+    @staticmethod
+    def _scan(seq: list[Mention], targets: list[Mention], scanner: AttributeScanner, sents: list[tuple[int, int]],
+              n_chars: int) -> None:
+        """Attributes of each of `targets` (a subset of `seq`, in text order), read in a window
+        bounded by its neighbours in `seq`."""
+        wanted = {id(m) for m in targets}
+        for k, m in enumerate(seq):
+            if id(m) not in wanted:
+                continue
+            s, e = sents[m.sentence]
+            prev_end = seq[k - 1].end if k > 0 else 0
+            next_start = seq[k + 1].start if k + 1 < len(seq) else n_chars
+            m.attributes.update(scanner.mention(m, s, e, prev_end, next_start))
 
 
 class EmFactsComponent:

@@ -85,25 +85,24 @@ class NlpPipeline:
     def version(self) -> str:
         return f"{PIPELINE_VERSION}+lex-{self.lexicon_digest[:10]}"
 
-    @property
-    def lexicon(self) -> Lexicon:
+    def _mentions(self) -> MentionsComponent:
         comp = self.nlp.get_pipe("medcode_mentions_v1")
         assert isinstance(comp, MentionsComponent)
-        return comp.lexicon
+        return comp
+
+    @property
+    def lexicon(self) -> Lexicon:
+        return self._mentions().lexicon
 
     @property
     def open_phrases(self) -> bool:
         """Whether analyses carry open phrases (`NoteAnalysis.phrases`); on by default. A
         consumer that does not use them switches them off and saves their cost."""
-        comp = self.nlp.get_pipe("medcode_mentions_v1")
-        assert isinstance(comp, MentionsComponent)
-        return comp.phrases_enabled
+        return self._mentions().phrases_enabled
 
     @open_phrases.setter
     def open_phrases(self, on: bool) -> None:
-        comp = self.nlp.get_pipe("medcode_mentions_v1")
-        assert isinstance(comp, MentionsComponent)
-        comp.phrases_enabled = bool(on)
+        self._mentions().phrases_enabled = bool(on)
 
     # ---- construction ----------------------------------------------------------------
     @classmethod
