@@ -238,6 +238,25 @@ def known_words() -> frozenset[str]:
     return frozenset(words)
 
 
+CURATED_FILES = ("synonyms.yaml", "synonyms_clinical.yaml")
+_CONCEPT_KEYS = frozenset({"id", "kind", "terms", "codes"})
+
+
+def curated_concepts() -> list[dict[str, Any]]:
+    """The curated concepts of every synonym rule file, in file order (closed keys; a concept id
+    is unique across files)."""
+    out: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for name in CURATED_FILES:
+        for item in read_rule_file(name).get("concepts", []) or []:
+            extra = set(item) - _CONCEPT_KEYS
+            if extra or item.get("id") in seen:
+                raise ValueError(f"{name}: concept {item.get('id')!r}: unknown keys {sorted(extra)} or duplicate id")
+            seen.add(item["id"])
+            out.append(item)
+    return out
+
+
 def load_normalizer() -> Normalizer:
     data = read_rule_file("synonyms.yaml")
     return Normalizer(data.get("misspellings", {}), data.get("expansions", {}))
@@ -278,8 +297,7 @@ def build_lexicon(cs: Any | None = None) -> Lexicon:
     newest = icd.fiscal_years[-1]
     valid_icd: set[str] = set()
     # curated first: they define the concept names and kinds of the common phrases
-    data = read_rule_file("synonyms.yaml")
-    for item in data.get("concepts", []):
+    for item in curated_concepts():
         codes = item.get("codes", {}) or {}
         for term in item["terms"]:
             added = False

@@ -332,19 +332,44 @@ def test_version_names_pipeline_and_lexicon(nlp: NlpPipeline) -> None:
 def test_rule_file_codes_are_valid() -> None:
     """Every code named in the curated rule files is a valid, reportable code."""
     from codesets import load_codesets
-    from pipelines.nlp.lexicon import read_rule_file
+    from pipelines.nlp.lexicon import curated_concepts, read_rule_file
 
     cs = load_codesets()
     bad = []
     for rule in read_rule_file("status_codes.yaml")["rules"]:
         if cs.lookup(rule["code"]).status != "valid":
             bad.append(rule["code"])
-    for concept in read_rule_file("synonyms.yaml")["concepts"]:
+    for concept in curated_concepts():  # every synonym rule file
         for system, codes in (concept.get("codes") or {}).items():
             for code in codes:
                 if system == "icd10cm" and cs.lookup(code, system="icd10cm").status not in ("valid", "header"):
                     bad.append(code)
+                if system in ("cpt", "hcpcs") and str(code) not in cs.procedures.catalog and not cs.procedures.spans.get(str(code)):
+                    bad.append(code)
     assert not bad, bad
+
+
+def test_curated_files_have_closed_keys_and_unique_ids() -> None:
+    from pipelines.nlp.lexicon import CURATED_FILES, curated_concepts
+
+    concepts = curated_concepts()
+    assert len(CURATED_FILES) == 2
+    assert len({c["id"] for c in concepts}) == len(concepts)
+    assert all(set(c) == {"id", "kind", "terms", "codes"} for c in concepts if "codes" in c)
+
+
+@pytest.mark.parametrize(
+    ("text", "phrase", "code"),
+    [
+        ("Raised blood pressure, on amlodipine.", "Raised blood pressure", "I10"),
+        ("Paroxysmal a-fib, rate controlled.", "Paroxysmal a-fib", "I48.0"),
+        ("COPD flare-up since Monday.", "COPD flare-up", "J44.1"),
+        ("Left knee DJD, worse on stairs.", "Left knee DJD", "M17.12"),
+    ],
+)
+def test_clinical_synonyms_are_recognised(nlp: NlpPipeline, text: str, phrase: str, code: str) -> None:
+    """Alternative clinician wordings from synonyms_clinical.yaml reach their codes."""
+    assert code in _codes(_find(nlp.analyze(text), phrase))
 
 
 def test_family_and_personal_history_status_codes(nlp: NlpPipeline) -> None:
