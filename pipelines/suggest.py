@@ -27,7 +27,7 @@ import re
 import sys
 import time
 import uuid
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -142,6 +142,7 @@ class SuggestConfig:
     sup_evidence: float = 0.3  # >0: a note-level prediction this probable may cite its best sentence as evidence
     header_dropout: float = 0.3  # share of training notes whose section headers are blanked (unseen layouts)
     lexicon_dropout: float = 0.3  # share of training notes read with part of their gold names unknown to the lexicon
+    name_swap: float = 0.0  # share of training notes whose gold names are re-worded with other lexicon names of their codes
     unseen_frac: float = 0.5  # share of codes hidden per cross-fitting fold (simulates codes never seen in training)
     max_synthetic_train: int = 4000
     max_synthetic_dev: int = 800
@@ -695,6 +696,8 @@ class Suggester:
         dev = [_gold(n) for n in dev_notes]
         if not train:
             raise ValueError("fit needs at least one training note")
+        if cfg.name_swap > 0:
+            _name_swap(s, train)
         for system in SYSTEMS:
             counts = Counter(c for g in train for c in g[system])
             top = max(counts.values(), default=1)
@@ -1304,6 +1307,105 @@ def _lexicon_dropout(s: Suggester, train: list[dict[str, Any]], analyses: list[N
         analyses[i] = an
     log.info("lexicon dropout: %d notes re-read without %d lexicon entries", len(idx), len(removed))
     return len(idx)
+
+
+_SWAP_MAX_WORDS = 8
+
+
+def _swap_terms(lex: Any) -> dict[str, list[str]]:
+    """code -> the lexicon's names whose best code it is (curated synonyms, code-set
+    descriptions and inclusion terms), for name swapping; short names only."""
+    out: dict[str, list[str]] = defaultdict(list)
+    for _kind, _concept, _curated, cands in lex.entries.values():
+        if not cands:
+            continue
+        _system, code, score, term = cands[0]
+        if code and score >= 0.9 and 1 <= len(term.split()) <= _SWAP_MAX_WORDS and (not term.isupper() or len(term) <= 6):
+            out[code].append(term if term.isupper() else term[0].lower() + term[1:])
+    return {c: sorted(set(ts)) for c, ts in out.items()}
+
+
+def _name_swap(s: Suggester, train: list[dict[str, Any]]) -> int:
+    """Names the training notes never use, simulated: in a seeded share (`name_swap`) of
+    training notes, about half of the gold codes have every one of their evidence names (a span
+    of at most 8 words that the lexicon reads as that code) replaced by another name the lexicon
+    gives that code (a curated synonym, a code-set description or inclusion term). The text and
+    every evidence offset are rewritten, so the supervised model, the term index and the ranker
+    all learn that a code's name varies. Needs the real NLP lexicon; returns the notes changed."""
+    cfg = s.config
+    lex = getattr(s.nlp, "lexicon", None)
+    if lex is None or not hasattr(lex, "entries"):
+        return 0
+    alts = _swap_terms(lex)
+    changed = 0
+    for i, g in enumerate(train):
+        ev = g.get("evidence")
+        nid = g.get("id") or g["text"][:200]
+        if not isinstance(ev, dict) or _share(f"{cfg.seed}:swap:{nid}") >= cfg.name_swap:
+            continue
+        text = g["text"]
+        spans: list[tuple[int, int, str]] = []
+        for code, items in ev.items():
+            for sp in items if isinstance(items, list) else [items]:
+                if isinstance(sp, dict) and isinstance(sp.get("start"), int) and isinstance(sp.get("end"), int):
+                    spans.append((sp["start"], sp["end"], str(code)))
+        repl: dict[tuple[int, int], str] = {}
+        for start, end, code in spans:
+            n = norm_code(code, code_system(code))
+            name = text[start:end]
+            if n is None or not name or len(name.split()) > _SWAP_MAX_WORDS or (start, end) in repl:
+                continue
+            if _share(f"{cfg.seed}:swap-code:{nid}:{n}") >= 0.5:
+                continue
+            key = lex.norm.key(name)
+            entry = lex.entries.get(key) if key else None
+            if entry is None or all(c[1] != n for c in entry[3]):
+                continue  # not a name the lexicon reads as this code (a sentence, a misspelling...)
+            if any(o != code and not (e <= start or end <= st) for st, e, o in spans):
+                continue  # the span also carries another code (combination codes, shared names)
+            options = [t for t in alts.get(n, []) if lex.norm.key(t) != key]
+            if not options:
+                continue
+            new = options[int(_share(f"{cfg.seed}:swap-term:{nid}:{n}") * len(options))]
+            repl[(start, end)] = new[0].upper() + new[1:] if name[:1].isupper() else new
+        # names of one code are swapped together (a note repeats a diagnosis in HPI and A/P)
+        if not repl or any(not (e <= a or b <= st) for (a, b) in repl for (st, e) in repl if (a, b) != (st, e)):
+            continue
+        cuts = sorted(repl)
+        parts: list[str] = []
+        shifts: list[tuple[int, int, int, int]] = []
+        pos = delta = 0
+        for a, b in cuts:
+            parts.append(text[pos:a])
+            parts.append(repl[(a, b)])
+            shifts.append((a, b, delta, delta + len(repl[(a, b)]) - (b - a)))
+            delta += len(repl[(a, b)]) - (b - a)
+            pos = b
+        parts.append(text[pos:])
+        new_text = "".join(parts)
+
+        def move(p: int, is_end: bool, shifts: list[tuple[int, int, int, int]] = shifts) -> int:
+            d = 0
+            for a, b, before, after in shifts:  # cumulative length change before / after each cut
+                if p <= a:
+                    return p + before
+                if p < b:  # inside a replaced name: its new start or end
+                    return b + after if is_end else a + before
+                d = after
+            return p + d
+
+        new_ev: dict[str, list[dict[str, Any]]] = {}
+        for code, items in ev.items():
+            out = []
+            for sp in items if isinstance(items, list) else [items]:
+                if isinstance(sp, dict) and isinstance(sp.get("start"), int) and isinstance(sp.get("end"), int):
+                    st, e = move(sp["start"], False), move(sp["end"], True)
+                    out.append({**sp, "start": st, "end": e, "text": new_text[st:e]})
+            new_ev[code] = out
+        train[i] = {**g, "text": new_text, "evidence": new_ev}
+        changed += 1
+    log.info("name swap: %d training notes re-worded", changed)
+    return changed
 
 
 def _evidence_pairs(g: dict[str, Any]) -> list[tuple[str, str]]:

@@ -731,3 +731,53 @@ def test_documented_psychotherapy_minutes_bill_their_time_band(suggester: Sugges
     assert billed == ([code] if code else [])
     s.config.documented_psychotherapy = False
     assert s.suggest(text, {"setting": "office"}).cpt == []
+
+
+def _span(text: str, name: str, nth: int = 0) -> dict:
+    start = -1
+    for _ in range(nth + 1):
+        start = text.index(name, start + 1)
+    return {"start": start, "end": start + len(name), "text": name}
+
+
+def test_name_swap_rewords_gold_names_with_lexicon_names_and_keeps_offsets() -> None:
+    """Training-time name swap: a gold name is replaced, everywhere in the note, by another
+    lexicon name of the same code; every evidence offset (names and sentences) stays exact."""
+    from pipelines.nlp import NlpPipeline
+    from pipelines.suggest import _name_swap
+
+    nlp = NlpPipeline.load()
+    text = ("HPI: Hypertension, doing well. Type 2 diabetes without complications.\n"
+            "Assessment: hypertension, stable. Lipid panel ordered today.\n")
+    sentence = "Lipid panel ordered today."
+    notes = []
+    for i in range(24):
+        notes.append({"id": f"note-{i}", "text": text, "icd10cm": ["I10", "E11.9"], "cpt": ["80061"], "evidence": {
+            "I10": [_span(text, "Hypertension"), _span(text, "hypertension")],
+            "E11.9": [_span(text, "Type 2 diabetes without complications")],
+            "80061": [_span(text, sentence)]}})
+    untouched = [dict(n) for n in notes]
+    assert _name_swap(Suggester(nlp, SuggestConfig(name_swap=0.0)), untouched) == 0
+    assert all(a["text"] == text for a in untouched)
+    changed = _name_swap(Suggester(nlp, SuggestConfig(name_swap=1.0)), notes)
+    assert 0 < changed <= len(notes)
+    lex = nlp.lexicon
+    swapped_codes = set()
+    for n in notes:
+        for code, spans in n["evidence"].items():
+            for sp in spans:
+                assert n["text"][sp["start"]:sp["end"]] == sp["text"]
+            names = {sp["text"].lower() for sp in spans}
+            if code == "I10":
+                assert len(names) == 1  # both mentions of the code got the same name
+            if code == "80061":
+                assert spans[0]["text"] == sentence  # sentences are never re-worded
+            elif names != {"hypertension"} and names != {"type 2 diabetes without complications"}:
+                swapped_codes.add(code)
+                entry = lex.entries[lex.norm.key(spans[0]["text"])]
+                assert entry[3][0][1] == code  # the new name's best code is the gold code
+    assert swapped_codes == {"I10", "E11.9"}
+    # deterministic: the same notes get the same words
+    again = [{**n, "evidence": dict(n["evidence"])} for n in untouched]
+    _name_swap(Suggester(nlp, SuggestConfig(name_swap=1.0)), again)
+    assert [a["text"] for a in again] == [n["text"] for n in notes]
