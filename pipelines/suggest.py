@@ -143,6 +143,7 @@ class SuggestConfig:
     header_dropout: float = 0.3  # share of training notes whose section headers are blanked (unseen layouts)
     lexicon_dropout: float = 0.3  # share of training notes read with part of their gold names unknown to the lexicon
     name_swap: float = 0.0  # share of training notes whose gold names are re-worded with other lexicon names of their codes
+    dev_name_swap: float = 0.0  # the same re-wording for a share of the dev notes that calibrate and set thresholds
     unseen_frac: float = 0.5  # share of codes hidden per cross-fitting fold (simulates codes never seen in training)
     max_synthetic_train: int = 4000
     max_synthetic_dev: int = 800
@@ -714,6 +715,8 @@ class Suggester:
                 train_an[i] = an
         if cfg.lexicon_dropout > 0 and cfg.open_phrases:
             _lexicon_dropout(s, train, train_an)
+        if cfg.dev_name_swap > 0:
+            _name_swap(s, dev, cfg.dev_name_swap, "dev")
         dev_an = _analyze_all(s.nlp, [g["text"] for g in dev])
         s.term_index = _fit_terms(s, train, train_an)
         if cfg.dense_scope != "off":
@@ -1325,13 +1328,15 @@ def _swap_terms(lex: Any) -> dict[str, list[str]]:
     return {c: sorted(set(ts)) for c, ts in out.items()}
 
 
-def _name_swap(s: Suggester, train: list[dict[str, Any]]) -> int:
+def _name_swap(s: Suggester, train: list[dict[str, Any]], share: float | None = None, salt: str = "swap") -> int:
     """Names the training notes never use, simulated: in a seeded share (`name_swap`) of
     training notes, about half of the gold codes have every one of their evidence names (a span
     of at most 8 words that the lexicon reads as that code) replaced by another name the lexicon
     gives that code (a curated synonym, a code-set description or inclusion term). The text and
     every evidence offset are rewritten, so the supervised model, the term index and the ranker
-    all learn that a code's name varies. Needs the real NLP lexicon; returns the notes changed."""
+    all learn that a code's name varies. With `share` (and another `salt`) it re-words dev notes,
+    so calibration and thresholds see varied names too. Needs the real NLP lexicon; returns the
+    notes changed."""
     cfg = s.config
     lex = getattr(s.nlp, "lexicon", None)
     if lex is None or not hasattr(lex, "entries"):
@@ -1341,7 +1346,7 @@ def _name_swap(s: Suggester, train: list[dict[str, Any]]) -> int:
     for i, g in enumerate(train):
         ev = g.get("evidence")
         nid = g.get("id") or g["text"][:200]
-        if not isinstance(ev, dict) or _share(f"{cfg.seed}:swap:{nid}") >= cfg.name_swap:
+        if not isinstance(ev, dict) or _share(f"{cfg.seed}:{salt}:{nid}") >= (cfg.name_swap if share is None else share):
             continue
         text = g["text"]
         spans: list[tuple[int, int, str]] = []
