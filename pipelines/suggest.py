@@ -142,7 +142,7 @@ class SuggestConfig:
     sup_evidence: float = 0.3  # >0: a note-level prediction this probable may cite its best sentence as evidence
     header_dropout: float = 0.3  # share of training notes whose section headers are blanked (unseen layouts)
     lexicon_dropout: float = 0.3  # share of training notes read with part of their gold names unknown to the lexicon
-    name_swap: float = 0.0  # share of training notes whose gold names are re-worded with other lexicon names of their codes
+    name_swap: float = 0.5  # share of training notes whose gold names are re-worded with other lexicon names of their codes
     dev_name_swap: float = 0.0  # the same re-wording for a share of the dev notes that calibrate and set thresholds
     unseen_frac: float = 0.5  # share of codes hidden per cross-fitting fold (simulates codes never seen in training)
     max_synthetic_train: int = 4000
