@@ -1371,9 +1371,10 @@ def _name_swap(s: Suggester, train: list[dict[str, Any]], share: float | None = 
             options = [t for t in alts.get(n, []) if lex.norm.key(t) != key]
             if not options:
                 continue
+            # one term per code and note: a diagnosis repeated in HPI and A/P keeps one new name
             new = options[int(_share(f"{cfg.seed}:swap-term:{nid}:{n}") * len(options))]
             repl[(start, end)] = new[0].upper() + new[1:] if name[:1].isupper() else new
-        # names of one code are swapped together (a note repeats a diagnosis in HPI and A/P)
+        # overlapping replacements (two codes' names crossing) would garble the text: skip the note
         if not repl or any(not (e <= a or b <= st) for (a, b) in repl for (st, e) in repl if (a, b) != (st, e)):
             continue
         cuts = sorted(repl)
