@@ -1315,6 +1315,12 @@ def _lexicon_dropout(s: Suggester, train: list[dict[str, Any]], analyses: list[N
 _SWAP_MAX_WORDS = 8
 
 
+def _offset_spans(items: Any) -> list[dict[str, Any]]:
+    """The `{"start", "end", ...}` spans of one code's gold evidence (other shapes skipped)."""
+    return [sp for sp in (items if isinstance(items, list) else [items])
+            if isinstance(sp, dict) and isinstance(sp.get("start"), int) and isinstance(sp.get("end"), int)]
+
+
 def _swap_terms(lex: Any) -> dict[str, list[str]]:
     """code -> the lexicon's names whose best code it is (curated synonyms, code-set
     descriptions and inclusion terms), for name swapping; short names only."""
@@ -1349,11 +1355,7 @@ def _name_swap(s: Suggester, train: list[dict[str, Any]], share: float | None = 
         if not isinstance(ev, dict) or _share(f"{cfg.seed}:{salt}:{nid}") >= (cfg.name_swap if share is None else share):
             continue
         text = g["text"]
-        spans: list[tuple[int, int, str]] = []
-        for code, items in ev.items():
-            for sp in items if isinstance(items, list) else [items]:
-                if isinstance(sp, dict) and isinstance(sp.get("start"), int) and isinstance(sp.get("end"), int):
-                    spans.append((sp["start"], sp["end"], str(code)))
+        spans = [(sp["start"], sp["end"], str(code)) for code, items in ev.items() for sp in _offset_spans(items)]
         repl: dict[tuple[int, int], str] = {}
         for start, end, code in spans:
             n = norm_code(code, code_system(code))
@@ -1402,12 +1404,10 @@ def _name_swap(s: Suggester, train: list[dict[str, Any]], share: float | None = 
 
         new_ev: dict[str, list[dict[str, Any]]] = {}
         for code, items in ev.items():
-            out = []
-            for sp in items if isinstance(items, list) else [items]:
-                if isinstance(sp, dict) and isinstance(sp.get("start"), int) and isinstance(sp.get("end"), int):
-                    st, e = move(sp["start"], False), move(sp["end"], True)
-                    out.append({**sp, "start": st, "end": e, "text": new_text[st:e]})
-            new_ev[code] = out
+            new_ev[code] = []
+            for sp in _offset_spans(items):
+                st, e = move(sp["start"], False), move(sp["end"], True)
+                new_ev[code].append({**sp, "start": st, "end": e, "text": new_text[st:e]})
         train[i] = {**g, "text": new_text, "evidence": new_ev}
         changed += 1
     log.info("name swap: %d training notes re-worded", changed)
