@@ -40,7 +40,42 @@ FEATURES: tuple[str, ...] = (
     "kind_condition", "kind_symptom", "kind_finding", "kind_procedure", "kind_lab", "kind_medication",
     "depth", "billable", "unspecified", "prior", "attr_agree", "attr_conflict", "rule", "resolved",
     "n_sources", "em_time", "em_mdm", "em_preventive", "competing",
+    # context features (models trained before they existed use LEGACY_FEATURES)
+    "done_cue", "planned_cue", "doc_sections", "doc_words",
 )
+LEGACY_FEATURES: tuple[str, ...] = FEATURES[: FEATURES.index("competing") + 1]
+_COLUMNS: dict[tuple[str, ...], np.ndarray] = {}
+
+# a procedure, lab or imaging study that is only planned at this visit (not billable today) ...
+_PLANNED = re.compile(
+    r"\b(?:will (?:schedule|order|obtain|arrange|refer|get|repeat|check|draw|perform|do)|to be (?:scheduled|done|performed|"
+    r"obtained|drawn|completed)|scheduled (?:for|on)|(?:is |was )?ordered|order(?:s)? placed|referr(?:ed|al) (?:to|for)|"
+    r"refer(?:red)? (?:to|for)|pending|(?:at|on|before) (?:the )?next visit|outside (?:facility|imaging|lab|center|office)|"
+    r"sent out|send out|recommend(?:ed)?|plan(?:ned|s)? (?:to|for)|consider(?:ing)?|future|follow[- ]?up with)\b", re.IGNORECASE)
+# ... unless the same sentence says it was done
+_DONE = re.compile(r"\b(?:performed|done|today|in (?:the )?(?:clinic|office)|administered|given|drawn|collected|completed|"
+                   r"obtained|placed today|result(?:s|ed)?|showed|shows|reviewed|interpreted|normal|negative|positive)\b",
+                   re.IGNORECASE)
+
+
+def mention_sentence(text: str, m: Mention) -> str:
+    """The sentence (or clause up to ';' / line end) that holds mention `m`."""
+    a = max(text.rfind(x, 0, m.start) for x in (".", ";", "\n")) + 1
+    ends = [i for i in (text.find(x, m.end) for x in (". ", ";", "\n")) if i >= 0]
+    return text[a : min(ends) if ends else len(text)]
+
+
+def done_or_planned(sentence: str) -> tuple[bool, bool]:
+    """(said to be done at this encounter, only ordered/scheduled/referred) for one sentence.
+    "to be done", "to be drawn": the planning phrase itself does not say it was done."""
+    planned = bool(_PLANNED.search(sentence))
+    done = bool(_DONE.search(_PLANNED.sub(" ", sentence) if planned else sentence))
+    return done, planned and not done
+
+
+def planned_only(text: str, m: Mention) -> bool:
+    """Whether the sentence holding `m` only orders, schedules or refers it."""
+    return done_or_planned(mention_sentence(text, m))[1]
 
 # family history (Z80-Z84) and personal history (Z85-Z87) targets by code prefix, most specific
 # prefix first; only used when the code set confirms the target is billable.
@@ -120,6 +155,10 @@ class Candidate:
     em: dict[str, float] = field(default_factory=dict)
     modifiers: list[str] = field(default_factory=list)
     units: int = 1
+    done: float = 0.0  # a mention's sentence says it was done at this encounter ("drawn in clinic today")
+    planned: float = 0.0  # every mention's sentence only orders, schedules or refers it
+    doc_sections: float = 0.0  # note-level: recognised section headers (0 for narrative case reports)
+    doc_words: float = 0.0  # note-level: log(1 + words)
 
     def add_mention(self, m: Mention) -> None:
         if all(x.start != m.start or x.end != m.end for x in self.mentions):
@@ -335,13 +374,52 @@ def feature_row(c: Candidate, info: CodeInfo, priors: dict[str, float], n_cands_
         c.em.get("mdm", 0.0),
         c.em.get("preventive", 0.0),
         float(n_cands_same_cat),
+        c.done,
+        c.planned,
+        c.doc_sections,
+        c.doc_words,
     ]
 
 
-def feature_matrix(cands: Sequence[Candidate], info: CodeInfo, priors: dict[str, dict[str, float]]) -> np.ndarray:
+def feature_matrix(cands: Sequence[Candidate], info: CodeInfo, priors: dict[str, dict[str, float]],
+                   names: Sequence[str] = FEATURES) -> np.ndarray:
+    """Feature rows of `cands` (one note's candidates), columns in the order of `names` (a
+    model keeps the feature names it was trained with)."""
     cat = Counter((c.system, c.code[:3]) for c in cands)
     rows = [feature_row(c, info, priors.get(c.system, {}), cat[(c.system, c.code[:3])] - 1) for c in cands]
-    return np.asarray(rows, dtype=np.float64).reshape(len(rows), len(FEATURES))
+    X = np.asarray(rows, dtype=np.float64).reshape(len(rows), len(FEATURES))
+    key = tuple(names)
+    if key == FEATURES:
+        return X
+    cols = _COLUMNS.get(key)
+    if cols is None:
+        unknown = [n for n in key if n not in FEATURES]
+        if unknown:
+            raise ValueError(f"unknown ranker features {unknown}")
+        cols = _COLUMNS[key] = np.asarray([FEATURES.index(n) for n in key], dtype=np.int64)
+    return X[:, cols]
+
+
+def set_context(cands: Iterable[Candidate], analysis: Any) -> None:
+    """Context features of one note's candidates: done/planned cues of their mentions'
+    sentences and the note's shape (section headers, length)."""
+    text = analysis.text
+    n_sections = float(sum(1 for sec in analysis.sections if sec.header))
+    words = math.log1p(len(text.split()))
+    cache: dict[tuple[int, int], tuple[bool, bool]] = {}
+    for c in cands:
+        c.doc_sections = n_sections
+        c.doc_words = words
+        if not c.mentions:
+            continue
+        flags = []
+        for m in c.mentions:
+            k = (m.start, m.end)
+            if k not in cache:
+                cache[k] = done_or_planned(mention_sentence(text, m))
+            flags.append(cache[k])
+        c.done = float(any(d for d, _ in flags))
+        c.planned = float(all(p for _, p in flags))
 
 
 def gold_match(code: str, gold: Iterable[str]) -> bool:

@@ -77,7 +77,9 @@ from pipelines.combinations import combinations, redundant
 from pipelines.features import (
     CPT,
     FAMILY_HISTORY,
+    FEATURES,
     ICD,
+    LEGACY_FEATURES,
     PERSONAL_HISTORY,
     Candidate,
     CodeInfo,
@@ -87,6 +89,8 @@ from pipelines.features import (
     gold_match,
     history_target,
     norm_code,
+    planned_only,
+    set_context,
 )
 from pipelines.nlp.types import EncounterFacts, Mention, NoteAnalysis
 from pipelines.schemas import (
@@ -144,6 +148,13 @@ class SuggestConfig:
     lexicon_dropout: float = 0.3  # share of training notes read with part of their gold names unknown to the lexicon
     name_swap: float = 0.5  # share of training notes whose gold names are re-worded with other lexicon names of their codes
     dev_name_swap: float = 0.0  # the same re-wording for a share of the dev notes that calibrate and set thresholds
+    # share of training notes whose ranker rows see a term index without training spans (code-set
+    # texts only): every name in them looks new, as a clinic's own wording does at serving time
+    cold_terms: float = 0.0
+    # ranker features read from the note around each candidate: done/planned cues of its
+    # mentions' sentences, the note's section headers and length (off: the 39 features of
+    # models trained before them)
+    context_features: bool = False
     unseen_frac: float = 0.5  # share of codes hidden per cross-fitting fold (simulates codes never seen in training)
     max_synthetic_train: int = 4000
     max_synthetic_dev: int = 800
@@ -181,6 +192,9 @@ class Suggester:
             nlp.open_phrases = self.config.open_phrases  # the NLP skips phrases nobody reads
         self.cs = load_codesets()
         self.info = CodeInfo(self.cs)
+        # the ranker's feature columns, in order (kept with the model: one trained before the
+        # context features exists loads with LEGACY_FEATURES)
+        self.feature_names: tuple[str, ...] = FEATURES if self.config.context_features else LEGACY_FEATURES
         self.term_index: TermIndex | None = None
         self.encoder: StaticEncoder | None = None
         self.dense: DenseIndex | None = None
@@ -277,6 +291,9 @@ class Suggester:
                         cand.sources.add("em_rule")
                     cand.em.update(em_feats)
                     cand.modifiers = mods
+        if self.feature_names != LEGACY_FEATURES:
+            for b, analysis in zip(builders, analyses, strict=True):
+                set_context(b.cands.values(), analysis)
         return [b.cands for b in builders]
 
     def _documented_visit_em(self, req: SuggestRequest, analysis: NoteAnalysis, scored: list[tuple[Candidate, float]],
@@ -362,11 +379,11 @@ class Suggester:
         if not cands:
             return np.zeros(0)
         if groups is None:
-            X = feature_matrix(cands, self.info, self.priors)
+            X = feature_matrix(cands, self.info, self.priors, self.feature_names)
         else:
             parts, pos = [], 0
             for n in groups:
-                parts.append(feature_matrix(cands[pos : pos + n], self.info, self.priors))
+                parts.append(feature_matrix(cands[pos : pos + n], self.info, self.priors, self.feature_names))
                 pos += n
             X = np.vstack(parts)
         if self.ranker is None:
@@ -504,7 +521,7 @@ class Suggester:
             if support is None:
                 continue
             if not _em_line(c.code) and c.mentions and c.rule == 0 \
-                    and all(_planned_only(text, m) for m in c.mentions):
+                    and all(planned_only(text, m) for m in c.mentions):
                 continue  # ordered, scheduled or referred, not done at this encounter
             if is_office_em(c.code) and any(is_office_em(x.code) for x, _ in chosen):
                 continue  # one problem-oriented E/M per encounter (the most probable level)
@@ -748,6 +765,7 @@ class Suggester:
             s.supervised = TfidfMultiLabel(min_count=cfg.supervised_min_count, char_ngrams=cfg.supervised_char_ngrams,
                                            random_state=cfg.seed).fit(texts, labels)
         full_terms, full_priors = s.term_index, s.priors
+        cold_index = _fit_terms(s, train, train_an, spans=False) if cfg.cold_terms > 0 else None
         Xs, ys = [], []
         for f in range(folds):
             held_idx = sorted(order[f::folds].tolist())
@@ -755,10 +773,15 @@ class Suggester:
                 keep = sorted(set(range(len(train))) - set(held_idx))
                 s.term_index = _fit_terms(s, [train[i] for i in keep], [train_an[i] for i in keep], drop=hidden[f])
             s.priors = {system: {c: v for c, v in full_priors[system].items() if c not in hidden[f]} for system in SYSTEMS}
-            Xf, yf, *_ = s._rows([train[i] for i in held_idx], [train_an[i] for i in held_idx],
-                                      [sup_train[i] for i in held_idx])
-            Xs.append(Xf)
-            ys.append(yf)
+            cold = {i for i in held_idx if _share(f"{cfg.seed}:cold:{train[i].get('id') or train[i]['text']}") < cfg.cold_terms}
+            warm_terms = s.term_index
+            for part, index in (([i for i in held_idx if i not in cold], warm_terms), (sorted(cold), cold_index)):
+                if not part:
+                    continue
+                s.term_index = index
+                Xf, yf, *_ = s._rows([train[i] for i in part], [train_an[i] for i in part], [sup_train[i] for i in part])
+                Xs.append(Xf)
+                ys.append(yf)
         s.term_index, s.priors = full_terms, full_priors
         X, y = np.vstack(Xs), np.concatenate(ys)
         s.ranker = CandidateRanker(kind=cfg.ranker, max_iter=cfg.ranker_max_iter, random_state=cfg.seed).fit(X, y)
@@ -832,7 +855,7 @@ class Suggester:
                 missed[ICD] += len(g[ICD])
                 missed[CPT] += len(g[CPT])
                 continue
-            X = feature_matrix(cands, self.info, self.priors)
+            X = feature_matrix(cands, self.info, self.priors, self.feature_names)
             y = [int(gold_match(c.code, g[c.system])) for c in cands]
             for system in SYSTEMS:
                 covered = {gc for gc in g[system] if any(c.system == system and gold_match(c.code, [gc]) for c in cands)}
@@ -874,6 +897,7 @@ class Suggester:
             "codeset_version": self.cs.version,
             "config": asdict(self.config),
             "thresholds": self.thresholds,
+            "feature_names": list(self.feature_names),
             "priors": self.priors,
             "fallback": self.fallback,
             "metrics": self.metrics,
@@ -898,7 +922,8 @@ class Suggester:
 
             nlp = NlpPipeline.load(folder / "nlp" if meta.get("has_nlp") and (folder / "nlp").exists() else None)
         # artifacts saved before a switch existed keep the behaviour they were trained with
-        s = cls(nlp, SuggestConfig.from_any({"open_phrases": False, **meta["config"]}))
+        s = cls(nlp, SuggestConfig.from_any({"open_phrases": False, "context_features": False, **meta["config"]}))
+        s.feature_names = tuple(meta.get("feature_names") or LEGACY_FEATURES)
         if (folder / "estimators.pkl").exists():
             with open(folder / "estimators.pkl", "rb") as fh:
                 est = pickle.load(fh)  # a model artifact this project wrote (joblib is pickle too)
@@ -1106,27 +1131,6 @@ def _credit(cand: Candidate, source: str, score: float) -> None:
 _BLOCKED_ANY = frozenset({"negated", "family", "hypothetical", "uncertain"})
 _WORD = re.compile(r"[a-z0-9]+")
 _EV_STOP = frozenset(["a", "an", "and", "the", "of", "with", "without", "to", "in", "on", "for", "by", "or", "nos", "other", "unspecified", "due", "as", "at", "is", "was", "not", "no", "patient", "type"])
-
-
-# a procedure, lab or imaging study that is only planned at this visit (not billable today) ...
-_PLANNED = re.compile(
-    r"\b(?:will (?:schedule|order|obtain|arrange|refer|get|repeat|check|draw|perform|do)|to be (?:scheduled|done|performed|"
-    r"obtained|drawn|completed)|scheduled (?:for|on)|(?:is |was )?ordered|order(?:s)? placed|referr(?:ed|al) (?:to|for)|"
-    r"refer(?:red)? (?:to|for)|pending|(?:at|on|before) (?:the )?next visit|outside (?:facility|imaging|lab|center|office)|"
-    r"sent out|send out|recommend(?:ed)?|plan(?:ned|s)? (?:to|for)|consider(?:ing)?|future|follow[- ]?up with)\b", re.IGNORECASE)
-# ... unless the same sentence says it was done
-_DONE = re.compile(r"\b(?:performed|done|today|in (?:the )?(?:clinic|office)|administered|given|drawn|collected|completed|"
-                   r"obtained|placed today|result(?:s|ed)?|showed|shows|reviewed|interpreted|normal|negative|positive)\b",
-                   re.IGNORECASE)
-
-
-def _planned_only(text: str, m: Mention) -> bool:
-    """Whether the sentence holding `m` only orders, schedules or refers it."""
-    a = max(text.rfind(x, 0, m.start) for x in (".", ";", "\n")) + 1
-    ends = [i for i in (text.find(x, m.end) for x in (". ", ";", "\n")) if i >= 0]
-    sentence = text[a : min(ends) if ends else len(text)]
-    # "to be done", "to be drawn": the planning phrase itself does not say it was done
-    return bool(_PLANNED.search(sentence)) and not _DONE.search(_PLANNED.sub(" ", sentence))
 
 
 # catalog categories of services billed alongside a visit's E/M without replacing or carrying it
@@ -1446,9 +1450,9 @@ def _hidden_codes(codes: set[str], frac: float, seed: int, fold: int) -> set[str
 
 
 def _fit_terms(s: Suggester, train: list[dict[str, Any]], analyses: list[NoteAnalysis],
-               drop: set[str] | frozenset[str] = frozenset()) -> TermIndex:
+               drop: set[str] | frozenset[str] = frozenset(), spans: bool = True) -> TermIndex:
     """Term index over code-set texts and training spans; `drop`: codes whose training spans
-    are left out (code-set texts are always kept)."""
+    are left out (code-set texts are always kept); `spans=False`: code-set texts only."""
     terms: list[str] = []
     codes: list[str] = []
     srcs: list[str] = []
@@ -1459,7 +1463,7 @@ def _fit_terms(s: Suggester, train: list[dict[str, Any]], analyses: list[NoteAna
         terms.append(text)
         codes.append(code)
         srcs.append("codeset")
-    for g, an in zip(train, analyses, strict=True):
+    for g, an in zip(train if spans else [], analyses if spans else [], strict=True):
         for span, code in _evidence_pairs(g):
             if code in drop:
                 continue

@@ -445,7 +445,7 @@ def test_only_the_more_probable_of_two_contradictory_siblings_is_suggested(sugge
     ("Electrocardiogram: normal sinus rhythm.", False),
 ])
 def test_planned_only_procedures(sentence: str, planned: bool) -> None:
-    from pipelines.suggest import _planned_only
+    from pipelines.features import planned_only
 
     words = ("MRI", "colonoscopy", "x-ray", "panel", "Electrocardiogram")
     word = next(w for w in words if w in sentence)
@@ -453,7 +453,7 @@ def test_planned_only_procedures(sentence: str, planned: bool) -> None:
     m = Mention(start, start + len(word), word, "procedure", "plan", "present")
     text = f"Plan discussed.\n{sentence}\nTotal time 25 min."
     m.start, m.end = m.start + 16, m.end + 16  # offsets into the note
-    assert _planned_only(text, m) is planned
+    assert planned_only(text, m) is planned
 
 
 def test_planned_procedures_are_not_billed_and_one_xray_code_per_site(suggester: Suggester) -> None:
@@ -781,3 +781,69 @@ def test_name_swap_rewords_gold_names_with_lexicon_names_and_keeps_offsets() -> 
     again = [{**n, "evidence": dict(n["evidence"])} for n in untouched]
     _name_swap(Suggester(nlp, SuggestConfig(name_swap=1.0)), again)
     assert [a["text"] for a in again] == [n["text"] for n in notes]
+
+
+@pytest.mark.parametrize(("sentence", "done", "planned"), [
+    ("Blood drawn in clinic today for lipid panel.", True, False),
+    ("Lipid panel ordered at an outside lab.", False, True),
+    ("Lipid panel to be drawn next week.", False, True),
+    ("Lipid panel reviewed with the patient.", True, False),
+    ("Lipid panel.", False, False),
+])
+def test_context_features_read_the_mention_sentence(sentence: str, done: bool, planned: bool) -> None:
+    from pipelines.features import FEATURES, Candidate, set_context
+    from pipelines.nlp.types import NoteAnalysis, Section
+
+    text = f"PLAN:\n{sentence}\nReturn in 3 months."
+    start = text.index("ipid panel") - 1
+    m = Mention(start, start + 11, "lipid panel", "lab", "plan", "present")
+    narrative = Candidate("cpt", "80061", mentions=[m])
+    ruled = Candidate("cpt", "36415")  # no mention: note-level features only
+    set_context([narrative, ruled], NoteAnalysis(text, [m], [Section("plan", 0, len(text), "PLAN:")]))
+    assert (narrative.done, narrative.planned) == (float(done), float(planned))
+    assert ruled.done == ruled.planned == 0.0
+    assert narrative.doc_sections == ruled.doc_sections == 1.0
+    assert narrative.doc_words == ruled.doc_words > 0
+    assert FEATURES[-4:] == ("done_cue", "planned_cue", "doc_sections", "doc_words")
+
+
+def test_models_trained_before_context_features_keep_their_39_columns(suggester: Suggester, tmp_path: Path) -> None:
+    from pipelines.features import FEATURES, LEGACY_FEATURES
+
+    ctx = Suggester.fit(_notes(32, "train"), _notes(16, "dev"), {**CONFIG, "context_features": True},
+                        nlp=StandInNlp())
+    assert ctx.feature_names == FEATURES and ctx.ranker.n_features_in_ == len(FEATURES)
+    legacy = Suggester.fit(_notes(32, "train"), _notes(16, "dev"), {**CONFIG, "context_features": False},
+                           nlp=StandInNlp())
+    assert legacy.feature_names == LEGACY_FEATURES and legacy.ranker.n_features_in_ == 39
+    folder = legacy.save(tmp_path / "m")
+    text = NOTES[5][0]
+    before = legacy.suggest(text).model_dump(exclude={"request_id"})
+    meta = json.loads((folder / "config.json").read_text())
+    del meta["feature_names"], meta["config"]["context_features"]  # an artifact written before them
+    (folder / "config.json").write_text(json.dumps(meta))
+    old = Suggester.load(folder, nlp=StandInNlp())
+    assert old.feature_names == LEGACY_FEATURES
+    assert old.suggest(text).model_dump(exclude={"request_id"}) == before
+    new = Suggester.load(ctx.save(tmp_path / "n"), nlp=StandInNlp())
+    assert new.feature_names == FEATURES
+    assert new.suggest(text).model_dump(exclude={"request_id"}) == ctx.suggest(text).model_dump(exclude={"request_id"})
+
+
+def test_cold_terms_rows_see_no_training_spans(suggester: Suggester) -> None:
+    from pipelines.suggest import _fit_terms, _gold
+
+    train = [_gold(n) for n in _notes(32, "train")]
+    analyses = [suggester.nlp.analyze(g["text"]) for g in train]
+    warm = _fit_terms(suggester, train, analyses)
+    cold = _fit_terms(suggester, train, analyses, spans=False)
+    learnt = [(m.text, c) for g, an in zip(train, analyses, strict=True) for m in an.mentions
+              for c in g["icd10cm"] + g["cpt"] if c in dict(warm.lookup(m.text))]
+    assert learnt  # the notes teach the warm index their wordings ...
+    assert any(c not in dict(cold.lookup(t)) for t, c in learnt)  # ... which the cold one has never read
+    assert len(cold) < len(warm)
+    # a model trained with cold rows is still a valid, deterministic model
+    a = Suggester.fit(_notes(32, "train"), _notes(16, "dev"), {**CONFIG, "cold_terms": 0.5}, nlp=StandInNlp())
+    b = Suggester.fit(_notes(32, "train"), _notes(16, "dev"), {**CONFIG, "cold_terms": 0.5}, nlp=StandInNlp())
+    text = NOTES[5][0]
+    assert a.suggest(text).model_dump(exclude={"request_id"}) == b.suggest(text).model_dump(exclude={"request_id"})
