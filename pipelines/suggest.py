@@ -151,6 +151,7 @@ class SuggestConfig:
     # share of training notes whose ranker rows see a term index without training spans (code-set
     # texts only): every name in them looks new, as a clinic's own wording does at serving time
     cold_terms: float = 0.0
+    cold_sup: bool = False  # cold notes' supervised scores also come from the note with its gold names blanked
     # ranker features read from the note around each candidate: done/planned cues of its
     # mentions' sentences, the note's section headers and length (off: the 39 features of
     # models trained before them)
@@ -749,6 +750,7 @@ class Suggester:
         all_codes = {c for g in train for system in SYSTEMS for c in g[system]}
         hidden = [_hidden_codes(all_codes, cfg.unseen_frac, cfg.seed, f) for f in range(folds)]
         sup_train: list[list[tuple[str, float]]] = [[] for _ in train]
+        cold_notes = {i for i, g in enumerate(train) if _share(f"{cfg.seed}:cold:{g.get('id') or g['text']}") < cfg.cold_terms}
         use_sup = cfg.supervised and len(train) >= 2 * max(cfg.cv_folds, 2)
         if use_sup:
             sup_order = order if cfg.unseen_frac > 0 else np.random.default_rng(cfg.seed).permutation(len(train))
@@ -760,7 +762,10 @@ class Suggester:
                                     random_state=cfg.seed)
                 m.fit([texts[i] for i in tr], [[lb for lb in labels[i] if lb not in drop] for i in tr])
                 ho = sorted(held)
-                for i, sc in zip(ho, s._supervised_scores([texts[i] for i in ho], m), strict=True):
+                # a cold note's names are new to the note-level model too: it reads the note
+                # with its gold evidence blanked (the rest of the note still speaks)
+                ho_texts = [_blank_evidence(train[i]) if cfg.cold_sup and i in cold_notes else texts[i] for i in ho]
+                for i, sc in zip(ho, s._supervised_scores(ho_texts, m), strict=True):
                     sup_train[i] = sc
             s.supervised = TfidfMultiLabel(min_count=cfg.supervised_min_count, char_ngrams=cfg.supervised_char_ngrams,
                                            random_state=cfg.seed).fit(texts, labels)
@@ -773,7 +778,7 @@ class Suggester:
                 keep = sorted(set(range(len(train))) - set(held_idx))
                 s.term_index = _fit_terms(s, [train[i] for i in keep], [train_an[i] for i in keep], drop=hidden[f])
             s.priors = {system: {c: v for c, v in full_priors[system].items() if c not in hidden[f]} for system in SYSTEMS}
-            cold = {i for i in held_idx if _share(f"{cfg.seed}:cold:{train[i].get('id') or train[i]['text']}") < cfg.cold_terms}
+            cold = cold_notes.intersection(held_idx)
             warm_terms = s.term_index
             for part, index in (([i for i in held_idx if i not in cold], warm_terms), (sorted(cold), cold_index)):
                 if not part:
@@ -1416,6 +1421,24 @@ def _name_swap(s: Suggester, train: list[dict[str, Any]], share: float | None = 
         changed += 1
     log.info("name swap: %d training notes re-worded", changed)
     return changed
+
+
+def _blank_evidence(g: dict[str, Any]) -> str:
+    """The note's text with every gold evidence span ({"start", "end"} or [start, end]) blanked."""
+    text = g["text"]
+    ev = g.get("evidence") or {}
+    chars = list(text)
+    for spans in ev.values() if isinstance(ev, dict) else []:
+        for sp in spans if isinstance(spans, list) else [spans]:
+            if isinstance(sp, dict):
+                a, b = sp.get("start"), sp.get("end")
+            elif isinstance(sp, list | tuple) and len(sp) == 2:
+                a, b = sp
+            else:
+                continue
+            if isinstance(a, int) and isinstance(b, int) and 0 <= a < b <= len(text):
+                chars[a:b] = " " * (b - a)
+    return "".join(chars)
 
 
 def _evidence_pairs(g: dict[str, Any]) -> list[tuple[str, str]]:

@@ -847,3 +847,17 @@ def test_cold_terms_rows_see_no_training_spans(suggester: Suggester) -> None:
     b = Suggester.fit(_notes(32, "train"), _notes(16, "dev"), {**CONFIG, "cold_terms": 0.5}, nlp=StandInNlp())
     text = NOTES[5][0]
     assert a.suggest(text).model_dump(exclude={"request_id"}) == b.suggest(text).model_dump(exclude={"request_id"})
+
+
+def test_cold_sup_blanks_gold_names_and_keeps_offsets() -> None:
+    from pipelines.suggest import _blank_evidence
+
+    text = "Assessment: essential hypertension; type 2 diabetes."
+    g = {"text": text, "evidence": {"I10": [{"start": 12, "end": 34}], "E11.9": [[36, 51]], "bad": ["free text"]}}
+    out = _blank_evidence(g)
+    assert len(out) == len(text)
+    assert "hypertension" not in out and "diabetes" not in out and out.startswith("Assessment:")
+    assert _blank_evidence({"text": text}) == text
+    a = Suggester.fit(_notes(32, "train"), _notes(16, "dev"), {**CONFIG, "cold_terms": 0.5, "cold_sup": True},
+                      nlp=StandInNlp())
+    assert a.ranker is not None and a.suggest(NOTES[0][0]).icd10cm is not None
