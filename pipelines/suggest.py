@@ -1424,11 +1424,14 @@ def _name_swap(s: Suggester, train: list[dict[str, Any]], share: float | None = 
 
 
 def _blank_evidence(g: dict[str, Any]) -> str:
-    """The note's text with every gold evidence span ({"start", "end"} or [start, end]) blanked."""
+    """The note's text with every gold evidence span ({"start", "end"} or [start, end]) blanked,
+    but E/M evidence (time and decision-making statements are facts, not names)."""
     text = g["text"]
     ev = g.get("evidence") or {}
     chars = list(text)
-    for spans in ev.values() if isinstance(ev, dict) else []:
+    for code, spans in ev.items() if isinstance(ev, dict) else []:
+        if is_em(str(code)):
+            continue
         for sp in spans if isinstance(spans, list) else [spans]:
             if isinstance(sp, dict):
                 a, b = sp.get("start"), sp.get("end")

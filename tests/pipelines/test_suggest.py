@@ -853,10 +853,13 @@ def test_cold_sup_blanks_gold_names_and_keeps_offsets() -> None:
     from pipelines.suggest import _blank_evidence
 
     text = "Assessment: essential hypertension; type 2 diabetes."
-    g = {"text": text, "evidence": {"I10": [{"start": 12, "end": 34}], "E11.9": [[36, 51]], "bad": ["free text"]}}
+    text += " Total time 25 minutes."
+    g = {"text": text, "evidence": {"I10": [{"start": 12, "end": 34}], "E11.9": [[36, 51]], "bad": ["free text"],
+                                    "99213": [{"start": 53, "end": 75}]}}
     out = _blank_evidence(g)
     assert len(out) == len(text)
     assert "hypertension" not in out and "diabetes" not in out and out.startswith("Assessment:")
+    assert out.endswith("Total time 25 minutes.")  # E/M evidence is a fact, not a name: kept
     assert _blank_evidence({"text": text}) == text
     a = Suggester.fit(_notes(32, "train"), _notes(16, "dev"), {**CONFIG, "cold_terms": 0.5, "cold_sup": True},
                       nlp=StandInNlp())
