@@ -41,7 +41,7 @@ FEATURES: tuple[str, ...] = (
     "depth", "billable", "unspecified", "prior", "attr_agree", "attr_conflict", "rule", "resolved",
     "n_sources", "em_time", "em_mdm", "em_preventive", "competing",
     # context features (models trained before they existed use LEGACY_FEATURES)
-    "done_cue", "planned_cue", "doc_sections", "doc_words",
+    "done_cue", "planned_cue",
 )
 LEGACY_FEATURES: tuple[str, ...] = FEATURES[: FEATURES.index("competing") + 1]
 _COLUMNS: dict[tuple[str, ...], np.ndarray] = {}
@@ -155,10 +155,10 @@ class Candidate:
     em: dict[str, float] = field(default_factory=dict)
     modifiers: list[str] = field(default_factory=list)
     units: int = 1
-    done: float = 0.0  # a mention's sentence says it was done at this encounter ("drawn in clinic today")
-    planned: float = 0.0  # every mention's sentence only orders, schedules or refers it
-    doc_sections: float = 0.0  # note-level: recognised section headers (0 for narrative case reports)
-    doc_words: float = 0.0  # note-level: log(1 + words)
+    # procedures only: a mention's sentence says it was done at this encounter ("drawn in clinic
+    # today"), or every mention's sentence only orders, schedules or refers it
+    done: float = 0.0
+    planned: float = 0.0
 
     def add_mention(self, m: Mention) -> None:
         if all(x.start != m.start or x.end != m.end for x in self.mentions):
@@ -376,8 +376,6 @@ def feature_row(c: Candidate, info: CodeInfo, priors: dict[str, float], n_cands_
         float(n_cands_same_cat),
         c.done,
         c.planned,
-        c.doc_sections,
-        c.doc_words,
     ]
 
 
@@ -401,16 +399,13 @@ def feature_matrix(cands: Sequence[Candidate], info: CodeInfo, priors: dict[str,
 
 
 def set_context(cands: Iterable[Candidate], analysis: Any) -> None:
-    """Context features of one note's candidates: done/planned cues of their mentions'
-    sentences and the note's shape (section headers, length)."""
+    """Context features of one note's procedure candidates: done/planned cues of their
+    mentions' sentences. (Note-shape features, section count and length, were measured too:
+    they cost 0.02 ICD F1 on new templates, benchmarks/bench_family_d.py, session 7.)"""
     text = analysis.text
-    n_sections = float(sum(1 for sec in analysis.sections if sec.header))
-    words = math.log1p(len(text.split()))
     cache: dict[tuple[int, int], tuple[bool, bool]] = {}
     for c in cands:
-        c.doc_sections = n_sections
-        c.doc_words = words
-        if not c.mentions:
+        if c.system != CPT or not c.mentions:
             continue
         flags = []
         for m in c.mentions:

@@ -798,13 +798,12 @@ def test_context_features_read_the_mention_sentence(sentence: str, done: bool, p
     start = text.index("ipid panel") - 1
     m = Mention(start, start + 11, "lipid panel", "lab", "plan", "present")
     narrative = Candidate("cpt", "80061", mentions=[m])
-    ruled = Candidate("cpt", "36415")  # no mention: note-level features only
-    set_context([narrative, ruled], NoteAnalysis(text, [m], [Section("plan", 0, len(text), "PLAN:")]))
+    ruled = Candidate("cpt", "36415")  # no mention
+    dx = Candidate("icd10cm", "E78.5", mentions=[m])  # cues are for procedures only
+    set_context([narrative, ruled, dx], NoteAnalysis(text, [m], [Section("plan", 0, len(text), "PLAN:")]))
     assert (narrative.done, narrative.planned) == (float(done), float(planned))
-    assert ruled.done == ruled.planned == 0.0
-    assert narrative.doc_sections == ruled.doc_sections == 1.0
-    assert narrative.doc_words == ruled.doc_words > 0
-    assert FEATURES[-4:] == ("done_cue", "planned_cue", "doc_sections", "doc_words")
+    assert ruled.done == ruled.planned == dx.done == dx.planned == 0.0
+    assert FEATURES[-2:] == ("done_cue", "planned_cue")
 
 
 def test_models_trained_before_context_features_keep_their_39_columns(suggester: Suggester, tmp_path: Path) -> None:
