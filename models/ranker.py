@@ -183,23 +183,39 @@ class IsotonicCalibrator(RegressorMixin, BaseEstimator):
         return np.asarray(self.platt_.predict_proba(s.reshape(-1, 1))[:, 1])
 
 
+THRESHOLD_RULES = ("best", "one_se")
+
+
 def tune_threshold(probs: Sequence[float] | np.ndarray, labels: Sequence[int] | np.ndarray, n_missed: int = 0,
-                   grid: Sequence[float] | None = None) -> tuple[float, float]:
-    """Threshold that maximises micro-F1 over candidate rows; `n_missed` gold codes that no
-    candidate covered count as false negatives at every threshold. Returns (threshold, f1)."""
+                   grid: Sequence[float] | None = None, rule: str = "best") -> tuple[float, float]:
+    """Decision threshold for micro-F1 over candidate rows; `n_missed` gold codes that no
+    candidate covered count as false negatives at every threshold. Returns (threshold, f1).
+
+    `rule="best"`: the lowest threshold with the highest F1. `rule="one_se"`: the lowest
+    threshold whose F1 is within one standard error of the best (sqrt(F1 (1 - F1) / gold
+    codes), the one-standard-error rule of model selection). On in-distribution dev notes F1 is
+    flat over a wide band of thresholds, and where the argmax falls in that band is noise; the
+    lowest threshold that is statistically as good keeps the recall that wording the model
+    never saw (lower scores for right codes) needs."""
+    if rule not in THRESHOLD_RULES:
+        raise ValueError(f"unknown threshold rule {rule!r} (expected one of {THRESHOLD_RULES})")
     p = np.asarray(probs, dtype=np.float64)
     y = np.asarray(labels, dtype=np.int64)
     grid = list(grid) if grid is not None else [round(x, 3) for x in np.arange(0.05, 0.951, 0.01)]
-    best = (0.5, -1.0)
     total_pos = int(y.sum()) + n_missed
+    curve: list[tuple[float, float]] = []
     for t in grid:
         pred = p >= t
         tp = int((pred & (y == 1)).sum())
         fp = int((pred & (y == 0)).sum())
-        f1 = 2 * tp / (2 * tp + fp + (total_pos - tp)) if (tp + fp + total_pos) else 0.0
-        if f1 > best[1] + 1e-12:
-            best = (float(t), f1)
-    return best
+        curve.append((float(t), 2 * tp / (2 * tp + fp + (total_pos - tp)) if (tp + fp + total_pos) else 0.0))
+    if not curve:
+        return 0.5, -1.0
+    best = max(f for _, f in curve)
+    floor = best - 1e-12
+    if rule == "one_se" and total_pos > 0:
+        floor = best - float(np.sqrt(max(best * (1.0 - best), 0.0) / total_pos))
+    return next((t, f) for t, f in curve if f >= floor)
 
 
 def expected_calibration_error(probs: Sequence[float] | np.ndarray, labels: Sequence[int] | np.ndarray, n_bins: int = 10) -> float:

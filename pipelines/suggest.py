@@ -151,6 +151,9 @@ class SuggestConfig:
     # share of training notes whose ranker rows see a term index without training spans (code-set
     # texts only): every name in them looks new, as a clinic's own wording does at serving time
     cold_terms: float = 0.0
+    # how a decision threshold is read off the dev F1 curve: 'best' (its argmax) or 'one_se'
+    # (the lowest threshold within one standard error of the best; models.ranker.tune_threshold)
+    threshold_rule: str = "best"
     cold_sup: bool = False  # cold notes' supervised scores also come from the note with its gold names blanked
     # ranker features read from the note around each candidate: done/planned cues of its
     # mentions' sentences, the note's section headers and length (off: the 39 features of
@@ -165,6 +168,12 @@ class SuggestConfig:
     seed: int = 0
     code_universe: list[str] | None = None  # tiny test configs: restrict dense/term codes to these
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        from models.ranker import THRESHOLD_RULES
+
+        if self.threshold_rule not in THRESHOLD_RULES:  # fail before minutes of training, not after
+            raise ValueError(f"unknown threshold_rule {self.threshold_rule!r} (expected one of {THRESHOLD_RULES})")
 
     @classmethod
     def from_any(cls, config: SuggestConfig | dict[str, Any] | None) -> SuggestConfig:
@@ -801,7 +810,8 @@ class Suggester:
                     s.calibrators[system] = IsotonicCalibrator().fit(raw[mask], yd[mask])
                     cal = s.calibrators[system].predict(raw[mask])
                     # rows the selection rules never emit (negated, no evidence...) cannot be switched on
-                    thr, f1 = tune_threshold(np.where(elig[mask], cal, 0.0), yd[mask], n_missed=missed[system])
+                    thr, f1 = tune_threshold(np.where(elig[mask], cal, 0.0), yd[mask], n_missed=missed[system],
+                                             rule=cfg.threshold_rule)
                     s.thresholds[system] = thr
                     s.metrics[f"dev_{system}_f1_candidates"] = round(f1, 4)
             if CPT in s.calibrators and len(Xd):
@@ -835,7 +845,7 @@ class Suggester:
                 probs.append(p)
                 labels.append(lab)
         if sum(labels) >= 5:
-            thr, f1 = tune_threshold(probs, labels, n_missed=n_missed)
+            thr, f1 = tune_threshold(probs, labels, n_missed=n_missed, rule=self.config.threshold_rule)
             self.thresholds["em"] = thr
             self.metrics["dev_em_f1_top_candidate"] = round(f1, 4)
 

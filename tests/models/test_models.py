@@ -372,3 +372,23 @@ def test_column_scorer_matches_decision_function(solver: str) -> None:
     scorer = m.column_scorer(probe)
     for j in range(len(m.classes_)):
         np.testing.assert_allclose(scorer(j), full[:, j], rtol=1e-5, atol=1e-6)
+
+
+def test_one_se_threshold_rule_takes_the_lowest_statistically_tied_threshold() -> None:
+    rng = np.random.default_rng(0)
+    # 400 right codes scored 0.3-1.0, 400 wrong ones 0.0-0.45: F1 is flat between ~0.3 and ~0.45
+    probs = np.concatenate([rng.uniform(0.3, 1.0, 400), rng.uniform(0.0, 0.45, 400)])
+    labels = np.array([1] * 400 + [0] * 400)
+    t_best, f_best = tune_threshold(probs, labels)
+    t_se, f_se = tune_threshold(probs, labels, rule="one_se")
+    assert t_se <= t_best
+    se = np.sqrt(f_best * (1 - f_best) / 400)
+    assert f_best - se <= f_se <= f_best
+    # every lower threshold is more than one standard error worse
+    grid = [round(x, 3) for x in np.arange(0.05, 0.951, 0.01)]
+    for t in [g for g in grid if g < t_se]:
+        pred = probs >= t
+        tp, fp = int((pred & (labels == 1)).sum()), int((pred & (labels == 0)).sum())
+        assert 2 * tp / (2 * tp + fp + 400 - tp) < f_best - se
+    with pytest.raises(ValueError, match="threshold rule"):
+        tune_threshold(probs, labels, rule="median")

@@ -863,3 +863,11 @@ def test_cold_sup_blanks_gold_names_and_keeps_offsets() -> None:
     a = Suggester.fit(_notes(32, "train"), _notes(16, "dev"), {**CONFIG, "cold_terms": 0.5, "cold_sup": True},
                       nlp=StandInNlp())
     assert a.ranker is not None and a.suggest(NOTES[0][0]).icd10cm is not None
+
+
+def test_threshold_rule_is_checked_before_training() -> None:
+    with pytest.raises(ValueError, match="threshold_rule"):
+        SuggestConfig.from_any({"threshold_rule": "lowest"})
+    s = Suggester.fit(_notes(32, "train"), _notes(16, "dev"), {**CONFIG, "threshold_rule": "one_se"}, nlp=StandInNlp())
+    best = Suggester.fit(_notes(32, "train"), _notes(16, "dev"), CONFIG, nlp=StandInNlp())
+    assert all(s.thresholds[k] <= best.thresholds[k] for k in ("icd10cm", "cpt"))
