@@ -150,15 +150,15 @@ class SuggestConfig:
     dev_name_swap: float = 0.0  # the same re-wording for a share of the dev notes that calibrate and set thresholds
     # share of training notes whose ranker rows see a term index without training spans (code-set
     # texts only): every name in them looks new, as a clinic's own wording does at serving time
-    cold_terms: float = 0.0
+    cold_terms: float = 0.3
     # how a decision threshold is read off the dev F1 curve: 'best' (its argmax) or 'one_se'
     # (the lowest threshold within one standard error of the best; models.ranker.tune_threshold)
-    threshold_rule: str = "best"
-    cold_sup: bool = False  # cold notes' supervised scores also come from the note with its gold names blanked
+    threshold_rule: str = "one_se"
+    cold_sup: bool = True  # cold notes' supervised scores also come from the note with its gold names blanked
     # ranker features read from the note around each candidate: done/planned cues of its
     # mentions' sentences, the note's section headers and length (off: the 39 features of
     # models trained before them)
-    context_features: bool = False
+    context_features: bool = True
     unseen_frac: float = 0.5  # share of codes hidden per cross-fitting fold (simulates codes never seen in training)
     max_synthetic_train: int = 4000
     max_synthetic_dev: int = 800

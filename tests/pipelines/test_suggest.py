@@ -869,5 +869,5 @@ def test_threshold_rule_is_checked_before_training() -> None:
     with pytest.raises(ValueError, match="threshold_rule"):
         SuggestConfig.from_any({"threshold_rule": "lowest"})
     s = Suggester.fit(_notes(32, "train"), _notes(16, "dev"), {**CONFIG, "threshold_rule": "one_se"}, nlp=StandInNlp())
-    best = Suggester.fit(_notes(32, "train"), _notes(16, "dev"), CONFIG, nlp=StandInNlp())
+    best = Suggester.fit(_notes(32, "train"), _notes(16, "dev"), {**CONFIG, "threshold_rule": "best"}, nlp=StandInNlp())
     assert all(s.thresholds[k] <= best.thresholds[k] for k in ("icd10cm", "cpt"))
