@@ -187,16 +187,17 @@ THRESHOLD_RULES = ("best", "one_se")
 
 
 def tune_threshold(probs: Sequence[float] | np.ndarray, labels: Sequence[int] | np.ndarray, n_missed: int = 0,
-                   grid: Sequence[float] | None = None, rule: str = "best") -> tuple[float, float]:
+                   grid: Sequence[float] | None = None, rule: str = "best", max_drop: float = 0.005) -> tuple[float, float]:
     """Decision threshold for micro-F1 over candidate rows; `n_missed` gold codes that no
     candidate covered count as false negatives at every threshold. Returns (threshold, f1).
 
     `rule="best"`: the lowest threshold with the highest F1. `rule="one_se"`: the lowest
     threshold whose F1 is within one standard error of the best (sqrt(F1 (1 - F1) / gold
-    codes), the one-standard-error rule of model selection). On in-distribution dev notes F1 is
-    flat over a wide band of thresholds, and where the argmax falls in that band is noise; the
-    lowest threshold that is statistically as good keeps the recall that wording the model
-    never saw (lower scores for right codes) needs."""
+    codes), the one-standard-error rule of model selection), and never more than `max_drop`
+    below it (a small dev set has a large standard error; it must not open the gate to every
+    weak candidate). On in-distribution dev notes F1 is flat over a wide band of thresholds, and
+    where the argmax falls in that band is noise; the lowest threshold that is statistically as
+    good keeps the recall that wording the model never saw (lower scores for right codes) needs."""
     if rule not in THRESHOLD_RULES:
         raise ValueError(f"unknown threshold rule {rule!r} (expected one of {THRESHOLD_RULES})")
     p = np.asarray(probs, dtype=np.float64)
@@ -214,7 +215,7 @@ def tune_threshold(probs: Sequence[float] | np.ndarray, labels: Sequence[int] | 
     best = max(f for _, f in curve)
     floor = best - 1e-12
     if rule == "one_se" and total_pos > 0:
-        floor = best - float(np.sqrt(max(best * (1.0 - best), 0.0) / total_pos))
+        floor = best - min(float(np.sqrt(max(best * (1.0 - best), 0.0) / total_pos)), max_drop)
     return next((t, f) for t, f in curve if f >= floor)
 
 

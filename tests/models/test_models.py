@@ -380,7 +380,7 @@ def test_one_se_threshold_rule_takes_the_lowest_statistically_tied_threshold() -
     probs = np.concatenate([rng.uniform(0.3, 1.0, 400), rng.uniform(0.0, 0.45, 400)])
     labels = np.array([1] * 400 + [0] * 400)
     t_best, f_best = tune_threshold(probs, labels)
-    t_se, f_se = tune_threshold(probs, labels, rule="one_se")
+    t_se, f_se = tune_threshold(probs, labels, rule="one_se", max_drop=1.0)  # the plain one-SE rule
     assert t_se <= t_best
     se = np.sqrt(f_best * (1 - f_best) / 400)
     assert f_best - se <= f_se <= f_best
@@ -390,5 +390,8 @@ def test_one_se_threshold_rule_takes_the_lowest_statistically_tied_threshold() -
         pred = probs >= t
         tp, fp = int((pred & (labels == 1)).sum()), int((pred & (labels == 0)).sum())
         assert 2 * tp / (2 * tp + fp + 400 - tp) < f_best - se
+    # a small dev set's large standard error does not lower the threshold by more than max_drop
+    t_cap, f_cap = tune_threshold(probs, labels, rule="one_se", max_drop=0.005)
+    assert f_cap >= f_best - 0.005 and t_se <= t_cap <= t_best
     with pytest.raises(ValueError, match="threshold rule"):
         tune_threshold(probs, labels, rule="median")
