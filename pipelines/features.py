@@ -18,7 +18,7 @@ import numpy as np
 
 from codesets import CodeSets
 from codesets.normalize import CodeFormatError, dotted, icd_key, proc_key
-from pipelines.nlp.types import Mention
+from pipelines.nlp.types import Mention, NoteAnalysis
 
 ICD = "icd10cm"
 CPT = "cpt"  # CPT and HCPCS Level II share one ranked list ("cpt" in the response)
@@ -398,7 +398,7 @@ def feature_matrix(cands: Sequence[Candidate], info: CodeInfo, priors: dict[str,
     return X[:, cols]
 
 
-def set_context(cands: Iterable[Candidate], analysis: Any) -> None:
+def set_context(cands: Iterable[Candidate], analysis: NoteAnalysis) -> None:
     """Context features of one note's procedure candidates: done/planned cues of their
     mentions' sentences. (Note-shape features, section count and length, were measured too:
     they cost 0.02 ICD F1 on new templates, benchmarks/bench_family_d.py, session 7.)"""

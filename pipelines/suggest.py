@@ -151,14 +151,14 @@ class SuggestConfig:
     # share of training notes whose ranker rows see a term index without training spans (code-set
     # texts only): every name in them looks new, as a clinic's own wording does at serving time
     cold_terms: float = 0.3
+    cold_sup: bool = True  # cold notes' supervised scores also come from the note with its gold names blanked
+    # ranker features read from the sentence around a procedure candidate's mentions: said to be
+    # done at this encounter, or only ordered/scheduled/referred (off: the 39 features of models
+    # trained before them)
+    context_features: bool = True
     # how a decision threshold is read off the dev F1 curve: 'best' (its argmax) or 'one_se'
     # (the lowest threshold within one standard error of the best; models.ranker.tune_threshold)
     threshold_rule: str = "one_se"
-    cold_sup: bool = True  # cold notes' supervised scores also come from the note with its gold names blanked
-    # ranker features read from the note around each candidate: done/planned cues of its
-    # mentions' sentences, the note's section headers and length (off: the 39 features of
-    # models trained before them)
-    context_features: bool = True
     unseen_frac: float = 0.5  # share of codes hidden per cross-fitting fold (simulates codes never seen in training)
     max_synthetic_train: int = 4000
     max_synthetic_dev: int = 800
@@ -939,6 +939,9 @@ class Suggester:
         # artifacts saved before a switch existed keep the behaviour they were trained with
         s = cls(nlp, SuggestConfig.from_any({"open_phrases": False, "context_features": False, **meta["config"]}))
         s.feature_names = tuple(meta.get("feature_names") or LEGACY_FEATURES)
+        unknown = [n for n in s.feature_names if n not in FEATURES]
+        if unknown:
+            raise ValueError(f"{folder}: the ranker was trained with features this code does not compute: {unknown}")
         if (folder / "estimators.pkl").exists():
             with open(folder / "estimators.pkl", "rb") as fh:
                 est = pickle.load(fh)  # a model artifact this project wrote (joblib is pickle too)
@@ -1499,7 +1502,7 @@ def _fit_terms(s: Suggester, train: list[dict[str, Any]], analyses: list[NoteAna
         terms.append(text)
         codes.append(code)
         srcs.append("codeset")
-    for g, an in zip(train if spans else [], analyses if spans else [], strict=True):
+    for g, an in zip(train, analyses, strict=True) if spans else ():
         for span, code in _evidence_pairs(g):
             if code in drop:
                 continue

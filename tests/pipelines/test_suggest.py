@@ -824,6 +824,10 @@ def test_models_trained_before_context_features_keep_their_39_columns(suggester:
     old = Suggester.load(folder, nlp=StandInNlp())
     assert old.feature_names == LEGACY_FEATURES
     assert old.suggest(text).model_dump(exclude={"request_id"}) == before
+    meta["feature_names"] = [*LEGACY_FEATURES, "note_length"]  # a feature this code does not compute
+    (folder / "config.json").write_text(json.dumps(meta))
+    with pytest.raises(ValueError, match="note_length"):
+        Suggester.load(folder, nlp=StandInNlp())
     new = Suggester.load(ctx.save(tmp_path / "n"), nlp=StandInNlp())
     assert new.feature_names == FEATURES
     assert new.suggest(text).model_dump(exclude={"request_id"}) == ctx.suggest(text).model_dump(exclude={"request_id"})
