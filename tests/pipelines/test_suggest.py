@@ -875,3 +875,17 @@ def test_threshold_rule_is_checked_before_training() -> None:
     s = Suggester.fit(_notes(32, "train"), _notes(16, "dev"), {**CONFIG, "threshold_rule": "one_se"}, nlp=StandInNlp())
     best = Suggester.fit(_notes(32, "train"), _notes(16, "dev"), {**CONFIG, "threshold_rule": "best"}, nlp=StandInNlp())
     assert all(s.thresholds[k] <= best.thresholds[k] for k in ("icd10cm", "cpt"))
+
+
+def test_bench_thresholds_re_reads_the_thresholds_fit_chose() -> None:
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+    from bench_thresholds import retune
+
+    dev = _notes(16, "dev")
+    s = Suggester.fit(_notes(32, "train"), dev, CONFIG, nlp=StandInNlp())
+    stored = dict(s.thresholds)
+    assert retune(s, dev, "one_se") == stored  # the same rows, calibrators and rule give the same thresholds
+    best = retune(s, dev, "best")
+    assert all(stored[k] <= best[k] for k in ("icd10cm", "cpt"))

@@ -1,0 +1,92 @@
+"""How much a model's scores on new wording depend on where its decision thresholds sit.
+
+    .venv/bin/python benchmarks/bench_thresholds.py --model models:/medcode-suggester/27
+    .venv/bin/python benchmarks/bench_thresholds.py -n 300 --model DIR --rule one_se
+
+For each model: its dev rows are recomputed on the training config's dev notes (the synthetic dev
+split that calibrated it; never the test split), the ICD-10-CM, CPT and E/M thresholds are re-read
+off those rows with each `--rule` (`models.ranker.tune_threshold`: `best` = the argmax of dev F1,
+`one_se` = the lowest threshold within one standard error of it), with the model's own ranker and
+calibrators (no retraining), and the model is scored on the first `-n` dev notes as generated
+(family A) and with family D names in family C templates (`family_cd`, see
+`benchmarks/bench_family_d.py`). The stored thresholds are scored too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+def retune(s: Any, dev_notes: list[dict[str, Any]], rule: str) -> dict[str, float]:
+    """Thresholds re-read with `rule` from the model's own calibrated dev rows."""
+    import numpy as np
+
+    from models.ranker import tune_threshold
+    from pipelines.suggest import CPT, SYSTEMS, _analyze_all, _gold
+
+    dev = [_gold(n) for n in dev_notes]
+    analyses = _analyze_all(s.nlp, [g["text"] for g in dev])
+    sup = s._supervised_scores([g["text"] for g in dev])
+    X, y, systems, missed, elig, codes, notes = s._rows(dev, analyses, sup)
+    raw = s.ranker.decision_scores(X)
+    s.config.threshold_rule = rule
+    for system in SYSTEMS:
+        mask = systems == system
+        if system in s.calibrators and mask.any():
+            cal = s.calibrators[system].predict(raw[mask])
+            s.thresholds[system], _ = tune_threshold(np.where(elig[mask], cal, 0.0), y[mask],
+                                                     n_missed=missed[system], rule=rule)
+    if CPT in s.calibrators:
+        s._tune_em_threshold(dev, s.calibrators[CPT].predict(raw), y, systems, elig, codes, notes)
+    return dict(s.thresholds)
+
+
+def main() -> None:
+    import bench_suggest as B
+    from bench_family_d import dev_notes
+
+    from pipelines.suggest import load_suggester
+    from pipelines.train import collect_data, load_config
+
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--model", action="append", default=[], help="model URI or folder (repeatable; default: champion)")
+    ap.add_argument("-n", type=int, default=600, help="dev notes to score")
+    ap.add_argument("--rule", action="append", choices=["best", "one_se"], default=[],
+                    help="threshold rule(s) to re-read thresholds with (default: both)")
+    a = ap.parse_args()
+    sets = {"family_a": dev_notes(a.n, names_d=False, templates_c=False),
+            "family_cd": dev_notes(a.n, names_d=True, templates_c=True)}
+    calib = collect_data(load_config(None)).dev
+
+    def score(s: Any) -> dict[str, Any]:
+        out: dict[str, Any] = {"thresholds": dict(s.thresholds)}
+        for name, notes in sets.items():
+            rs = [s.suggest(n["text"], n) for n in notes]
+            out[name] = {"icd10cm_f1": B._score(notes, rs, "icd10cm")["f1_micro"],
+                         "cpt_f1": B._score(notes, rs, "cpt")["f1_micro"], "em_exact": B._em_exact(notes, rs)}
+        return out
+
+    result: dict[str, Any] = {"n": a.n, "n_calibration_notes": len(calib), "models": {}}
+    for m in a.model or ["models:/medcode-suggester@champion"]:
+        s = load_suggester(m)
+        res = {"stored": score(s)}
+        for rule in a.rule or ["best", "one_se"]:
+            retune(s, calib, rule)
+            res[rule] = score(s)
+        result["models"][m] = res
+        print(json.dumps({m: res}), file=sys.stderr, flush=True)
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
