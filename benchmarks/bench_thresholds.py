@@ -29,26 +29,11 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 def retune(s: Any, dev_notes: list[dict[str, Any]], rule: str) -> dict[str, float]:
     """Thresholds re-read with `rule` from the model's own calibrated dev rows."""
-    import numpy as np
-
-    from models.ranker import tune_threshold
-    from pipelines.suggest import CPT, SYSTEMS, _analyze_all, _gold
+    from pipelines.suggest import _analyze_all, _gold
 
     dev = [_gold(n) for n in dev_notes]
-    analyses = _analyze_all(s.nlp, [g["text"] for g in dev])
-    sup = s._supervised_scores([g["text"] for g in dev])
-    X, y, systems, missed, elig, codes, notes = s._rows(dev, analyses, sup)
-    raw = s.ranker.decision_scores(X)
     s.config.threshold_rule = rule
-    for system in SYSTEMS:
-        mask = systems == system
-        if system in s.calibrators and mask.any():
-            cal = s.calibrators[system].predict(raw[mask])
-            s.thresholds[system], _ = tune_threshold(np.where(elig[mask], cal, 0.0), y[mask],
-                                                     n_missed=missed[system], rule=rule)
-    if CPT in s.calibrators:
-        s._tune_em_threshold(dev, s.calibrators[CPT].predict(raw), y, systems, elig, codes, notes)
-    return dict(s.thresholds)
+    return dict(s.calibrate(dev, _analyze_all(s.nlp, [g["text"] for g in dev]), refit=False))
 
 
 def main() -> None:

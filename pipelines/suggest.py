@@ -801,26 +801,35 @@ class Suggester:
         s.ranker = CandidateRanker(kind=cfg.ranker, max_iter=cfg.ranker_max_iter, random_state=cfg.seed).fit(X, y)
         # calibration + thresholds on dev only
         if dev:
-            sup_dev = s._supervised_scores([g["text"] for g in dev]) if cfg.supervised else [[] for _ in dev]
-            Xd, yd, sysd, missed, elig, coded, noted = s._rows(dev, dev_an, sup_dev)
-            raw = s.ranker.decision_scores(Xd) if len(Xd) else np.zeros(0)
-            for system in SYSTEMS:
-                mask = sysd == system
-                if mask.sum() >= 10 and yd[mask].sum() > 0:
-                    s.calibrators[system] = IsotonicCalibrator().fit(raw[mask], yd[mask])
-                    cal = s.calibrators[system].predict(raw[mask])
-                    # rows the selection rules never emit (negated, no evidence...) cannot be switched on
-                    thr, f1 = tune_threshold(np.where(elig[mask], cal, 0.0), yd[mask], n_missed=missed[system],
-                                             rule=cfg.threshold_rule)
-                    s.thresholds[system] = thr
-                    s.metrics[f"dev_{system}_f1_candidates"] = round(f1, 4)
-            if CPT in s.calibrators and len(Xd):
-                s._tune_em_threshold(dev, s.calibrators[CPT].predict(raw), yd, sysd, elig, coded, noted)
+            s.calibrate(dev, dev_an)
         s.metrics["fit_seconds"] = round(time.time() - t0, 1)
         s.metrics["n_train"] = len(train)
         s.metrics["n_dev"] = len(dev)
         s.model_version = _version(cfg, train, dev)
         return s
+
+    def calibrate(self, dev: list[dict[str, Any]], analyses: list[NoteAnalysis], refit: bool = True) -> dict[str, float]:
+        """Per-system calibrators (isotonic, `refit`) and decision thresholds (the config's
+        `threshold_rule`) from the ranker's rows of the gold `dev` notes. `refit=False` keeps
+        the fitted calibrators and re-reads the thresholds only (benchmarks/bench_thresholds.py).
+        Returns the thresholds."""
+        sup = self._supervised_scores([g["text"] for g in dev]) if self.config.supervised else [[] for _ in dev]
+        X, y, systems, missed, elig, codes, notes = self._rows(dev, analyses, sup)
+        raw = self.ranker.decision_scores(X) if self.ranker is not None and len(X) else np.zeros(0)
+        for system in SYSTEMS:
+            mask = systems == system
+            if mask.sum() >= 10 and y[mask].sum() > 0 and (refit or system in self.calibrators):
+                if refit:
+                    self.calibrators[system] = IsotonicCalibrator().fit(raw[mask], y[mask])
+                cal = self.calibrators[system].predict(raw[mask])
+                # rows the selection rules never emit (negated, no evidence...) cannot be switched on
+                thr, f1 = tune_threshold(np.where(elig[mask], cal, 0.0), y[mask], n_missed=missed[system],
+                                         rule=self.config.threshold_rule)
+                self.thresholds[system] = thr
+                self.metrics[f"dev_{system}_f1_candidates"] = round(f1, 4)
+        if CPT in self.calibrators and len(X):
+            self._tune_em_threshold(dev, self.calibrators[CPT].predict(raw), y, systems, elig, codes, notes)
+        return dict(self.thresholds)
 
     def _tune_em_threshold(self, dev: list[dict[str, Any]], cal: np.ndarray, y: np.ndarray, systems: np.ndarray,
                            elig: np.ndarray, codes: np.ndarray, notes: np.ndarray) -> None:
@@ -1436,6 +1445,16 @@ def _name_swap(s: Suggester, train: list[dict[str, Any]], share: float | None = 
     return changed
 
 
+def _span_bounds(sp: Any) -> tuple[int, int] | None:
+    """(start, end) of one gold evidence span given as {"start", "end"} or [start, end]; None
+    for other shapes (a bare text span)."""
+    if isinstance(sp, dict) and "start" in sp and "end" in sp:
+        return int(sp["start"]), int(sp["end"])
+    if isinstance(sp, list | tuple) and len(sp) == 2 and all(isinstance(x, int) for x in sp):
+        return sp[0], sp[1]
+    return None
+
+
 def _blank_evidence(g: dict[str, Any]) -> str:
     """The note's text with every gold evidence span ({"start", "end"} or [start, end]) blanked,
     but E/M evidence (time and decision-making statements are facts, not names)."""
@@ -1446,14 +1465,9 @@ def _blank_evidence(g: dict[str, Any]) -> str:
         if is_em(str(code)):
             continue
         for sp in spans if isinstance(spans, list) else [spans]:
-            if isinstance(sp, dict):
-                a, b = sp.get("start"), sp.get("end")
-            elif isinstance(sp, list | tuple) and len(sp) == 2:
-                a, b = sp
-            else:
-                continue
-            if isinstance(a, int) and isinstance(b, int) and 0 <= a < b <= len(text):
-                chars[a:b] = " " * (b - a)
+            bounds = _span_bounds(sp)
+            if bounds is not None and 0 <= bounds[0] < bounds[1] <= len(text):
+                chars[bounds[0]:bounds[1]] = " " * (bounds[1] - bounds[0])
     return "".join(chars)
 
 
@@ -1471,10 +1485,9 @@ def _evidence_pairs(g: dict[str, Any]) -> list[tuple[str, str]]:
         if n is None:
             continue
         for sp in spans if isinstance(spans, list) else [spans]:
-            if isinstance(sp, dict) and "start" in sp and "end" in sp:
-                out.append((text[int(sp["start"]):int(sp["end"])], n))
-            elif isinstance(sp, list | tuple) and len(sp) == 2 and all(isinstance(x, int) for x in sp):
-                out.append((text[sp[0]:sp[1]], n))
+            bounds = _span_bounds(sp)
+            if bounds is not None:
+                out.append((text[bounds[0]:bounds[1]], n))
             elif isinstance(sp, str):
                 out.append((sp, n))
     return out
