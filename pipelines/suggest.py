@@ -237,10 +237,10 @@ class Suggester:
             rs, ans = reqs[i : i + step], analyses[i : i + step]
             cand_lists = [list(c.values()) for c in self.candidates_many(rs, ans, sups[i : i + step])]
             flat = [c for cl in cand_lists for c in cl]
-            conf = self._score(flat, [len(cl) for cl in cand_lists])
+            conf, raw = self._scores(flat, [len(cl) for cl in cand_lists])
             pos = 0
             for r, a, cl in zip(rs, ans, cand_lists, strict=True):
-                out.append(self._finish(r, a, cl, conf[pos : pos + len(cl)]))
+                out.append(self._finish(r, a, cl, conf[pos : pos + len(cl)], raw[pos : pos + len(cl)]))
                 pos += len(cl)
         return out
 
@@ -386,8 +386,14 @@ class Suggester:
     def _score(self, cands: list[Candidate], groups: Sequence[int] | None = None) -> np.ndarray:
         """Calibrated confidence per candidate. `groups`: sizes of consecutive per-note slices
         when `cands` holds several notes (features are computed within each note)."""
+        return self._scores(cands, groups)[0]
+
+    def _scores(self, cands: list[Candidate], groups: Sequence[int] | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(calibrated confidence, raw ranker score) per candidate. Isotonic calibration is a
+        step function: many candidates share one calibrated value, and the raw score is what
+        still orders them (the ranked list, the selection order)."""
         if not cands:
-            return np.zeros(0)
+            return np.zeros(0), np.zeros(0)
         if groups is None:
             X = feature_matrix(cands, self.info, self.priors, self.feature_names)
         else:
@@ -407,18 +413,21 @@ class Suggester:
             mask = np.array([c.system == system for c in cands])
             if cal is not None and mask.any():
                 out[mask] = cal.predict(raw[mask])
-        return np.clip(out, 0.0, 1.0)
+        return np.clip(out, 0.0, 1.0), raw
 
     def _suggest_from(self, req: SuggestRequest, analysis: NoteAnalysis,
                       sup: list[tuple[str, float]] | None = None) -> SuggestionSet:
         if sup is None:
             sup = self._supervised_scores([req.text])[0] if self.config.supervised else []
         cands = list(self.candidates(req, analysis, sup).values())
-        return self._finish(req, analysis, cands, self._score(cands))
+        return self._finish(req, analysis, cands, *self._scores(cands))
 
-    def _finish(self, req: SuggestRequest, analysis: NoteAnalysis, cands: list[Candidate], conf: np.ndarray
-                ) -> SuggestionSet:
-        scored = sorted(zip(cands, conf, strict=True), key=lambda cp: (-cp[1], cp[0].system, cp[0].code))
+    def _finish(self, req: SuggestRequest, analysis: NoteAnalysis, cands: list[Candidate], conf: np.ndarray,
+                raw: np.ndarray | None = None) -> SuggestionSet:
+        # by confidence, then (within an isotonic plateau) by the ranker's raw score, then by code
+        tie = raw if raw is not None else np.zeros(len(cands))
+        order = sorted(range(len(cands)), key=lambda i: (-conf[i], -tie[i], cands[i].system, cands[i].code))
+        scored = [(cands[i], conf[i]) for i in order]
         icd_s, cpt_s = self._select(req, analysis, scored)
         ranked = Ranked(
             icd10cm=self._ranked(ICD, scored),

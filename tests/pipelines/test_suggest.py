@@ -889,3 +889,30 @@ def test_bench_thresholds_re_reads_the_thresholds_fit_chose() -> None:
     assert retune(s, dev, "one_se") == stored  # the same rows, calibrators and rule give the same thresholds
     best = retune(s, dev, "best")
     assert all(stored[k] <= best[k] for k in ("icd10cm", "cpt"))
+
+
+def test_confidence_ties_keep_the_rankers_order(suggester: Suggester) -> None:
+    """Isotonic calibration is a step function: candidates that share a calibrated confidence
+    are still listed in the ranker's order (not alphabetically), so rank metrics and a coder
+    reading the ranked list see the ranker's preference."""
+    import copy
+
+    from pipelines.features import FEATURES
+
+    class ByPrior:
+        def decision_scores(self, X: np.ndarray) -> np.ndarray:
+            return 0.1 + X[:, FEATURES.index("prior")] / 2
+
+    class Plateau:
+        def predict(self, x: np.ndarray) -> np.ndarray:
+            return np.full(len(x), 0.3)
+
+    s = copy.copy(suggester)
+    s.ranker, s.calibrators = ByPrior(), {"icd10cm": Plateau(), "cpt": Plateau()}  # type: ignore[assignment]
+    text = ("HPI: Cough and chest pain for a week, knee pain.\nPMH: type 2 diabetes, essential hypertension.\n"
+            "Assessment: pneumonia.")
+    ranked = [c for c in s.suggest(text).ranked.icd10cm if c.score == 0.3]
+    codes = [c.code for c in ranked]
+    assert len(codes) >= 3 and codes != sorted(codes)
+    priors = [s.priors["icd10cm"].get(c, 0.0) for c in codes]
+    assert priors == sorted(priors, reverse=True)
