@@ -38,6 +38,8 @@ import numpy as np
 
 from codesets import load_codesets
 from codesets.normalize import icd_key
+from models.corpus import PRIMARY as PRIMARY_CORPUS
+from models.corpus import CorpusClassifier
 from models.dense import DenseIndex, StaticEncoder
 from models.em import (
     ADMIN_CODES,
@@ -159,6 +161,14 @@ class SuggestConfig:
     # how a decision threshold is read off the dev F1 curve: 'best' (its argmax) or 'one_se'
     # (the lowest threshold within one standard error of the best; models.ranker.tune_threshold)
     threshold_rule: str = "one_se"
+    # per-corpus calibration (models.corpus): a training corpus tagged `"corpus": NAME` in its
+    # notes (CodiEsp: "codiesp"), with no dev notes of its own and at least `corpus_min_notes`
+    # notes, lends a seeded `corpus_holdout` share of them to calibrate it: the ranker never
+    # trains on their (cross-fitted) rows, which fit that corpus's calibrators and thresholds;
+    # a classifier tells the corpora apart at serving and mixes their calibrations
+    corpus_calibration: bool = True
+    corpus_holdout: float = 0.2
+    corpus_min_notes: int = 200
     unseen_frac: float = 0.5  # share of codes hidden per cross-fitting fold (simulates codes never seen in training)
     max_synthetic_train: int = 4000
     max_synthetic_dev: int = 800
@@ -212,6 +222,10 @@ class Suggester:
         self.ranker: CandidateRanker | None = None
         self.calibrators: dict[str, IsotonicCalibrator] = {}
         self.thresholds: dict[str, float] = {ICD: 0.5, CPT: 0.5}
+        # per-corpus calibration (SuggestConfig.corpus_calibration): corpus -> system -> ...
+        self.corpus_model: CorpusClassifier | None = None
+        self.corpus_calibrators: dict[str, dict[str, IsotonicCalibrator]] = {}
+        self.corpus_thresholds: dict[str, dict[str, float]] = {}
         self.priors: dict[str, dict[str, float]] = {ICD: {}, CPT: {}}
         self.fallback: dict[str, list[str]] = {ICD: [], CPT: []}
         self.metrics: dict[str, Any] = {}
@@ -237,10 +251,12 @@ class Suggester:
             rs, ans = reqs[i : i + step], analyses[i : i + step]
             cand_lists = [list(c.values()) for c in self.candidates_many(rs, ans, sups[i : i + step])]
             flat = [c for cl in cand_lists for c in cl]
-            conf, raw = self._scores(flat, [len(cl) for cl in cand_lists])
+            weights = self._corpus_weights([r.text for r in rs])
+            conf, raw = self._scores(flat, [len(cl) for cl in cand_lists], weights)
             pos = 0
-            for r, a, cl in zip(rs, ans, cand_lists, strict=True):
-                out.append(self._finish(r, a, cl, conf[pos : pos + len(cl)], raw[pos : pos + len(cl)]))
+            for k, (r, a, cl) in enumerate(zip(rs, ans, cand_lists, strict=True)):
+                out.append(self._finish(r, a, cl, conf[pos : pos + len(cl)], raw[pos : pos + len(cl)],
+                                        self._note_thresholds(None if weights is None else weights[k])))
                 pos += len(cl)
         return out
 
@@ -388,10 +404,12 @@ class Suggester:
         when `cands` holds several notes (features are computed within each note)."""
         return self._scores(cands, groups)[0]
 
-    def _scores(self, cands: list[Candidate], groups: Sequence[int] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def _scores(self, cands: list[Candidate], groups: Sequence[int] | None = None,
+                weights: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(calibrated confidence, raw ranker score) per candidate. Isotonic calibration is a
         step function: many candidates share one calibrated value, and the raw score is what
-        still orders them (the ranked list, the selection order)."""
+        still orders them (the ranked list, the selection order). `weights`: per note (rows, in
+        `groups` order), the corpus probabilities that mix the corpora's calibrators."""
         if not cands:
             return np.zeros(0), np.zeros(0)
         if groups is None:
@@ -408,27 +426,56 @@ class Suggester:
         else:
             raw = self.ranker.decision_scores(X)
         out = raw.copy()
+        note = np.repeat(np.arange(len(groups)), groups) if groups is not None else np.zeros(len(cands), dtype=int)
         for system in SYSTEMS:
             cal = self.calibrators.get(system)
             mask = np.array([c.system == system for c in cands])
             if cal is not None and mask.any():
-                out[mask] = cal.predict(raw[mask])
+                out[mask] = self._calibrate(system, raw[mask], None if weights is None else weights[note[mask]])
         return np.clip(out, 0.0, 1.0), raw
+
+    def _calibrate(self, system: str, raw: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
+        """The primary calibrator's probabilities, or their mix with the corpora's calibrators
+        (`weights`: one row of corpus probabilities per score). A corpus without a calibrator
+        for this system (no positives among its held-out notes) uses the primary one."""
+        base = self.calibrators[system].predict(raw)
+        if weights is None or self.corpus_model is None:
+            return base
+        out = np.zeros(len(raw))
+        for j, corpus in enumerate(self.corpus_model.classes_):
+            cal = self.corpus_calibrators.get(corpus, {}).get(system)
+            out += weights[:, j] * (cal.predict(raw) if cal is not None else base)
+        return out
+
+    def _corpus_weights(self, texts: Sequence[str]) -> np.ndarray | None:
+        if self.corpus_model is None or not self.corpus_calibrators:
+            return None
+        return self.corpus_model.predict_proba(texts)
+
+    def _note_thresholds(self, weights: np.ndarray | None) -> dict[str, float]:
+        """A note's decision thresholds: the primary ones, or their mix with the corpora's."""
+        if weights is None or self.corpus_model is None:
+            return self.thresholds
+        return {key: float(sum(w * self.corpus_thresholds.get(corpus, {}).get(key, t)
+                               for w, corpus in zip(weights, self.corpus_model.classes_, strict=True)))
+                for key, t in self.thresholds.items()}
 
     def _suggest_from(self, req: SuggestRequest, analysis: NoteAnalysis,
                       sup: list[tuple[str, float]] | None = None) -> SuggestionSet:
         if sup is None:
             sup = self._supervised_scores([req.text])[0] if self.config.supervised else []
         cands = list(self.candidates(req, analysis, sup).values())
-        return self._finish(req, analysis, cands, *self._scores(cands))
+        weights = self._corpus_weights([req.text])
+        conf, raw = self._scores(cands, None, weights)
+        return self._finish(req, analysis, cands, conf, raw, self._note_thresholds(None if weights is None else weights[0]))
 
     def _finish(self, req: SuggestRequest, analysis: NoteAnalysis, cands: list[Candidate], conf: np.ndarray,
-                raw: np.ndarray | None = None) -> SuggestionSet:
+                raw: np.ndarray | None = None, thresholds: dict[str, float] | None = None) -> SuggestionSet:
         # by confidence, then (within an isotonic plateau) by the ranker's raw score, then by code
         tie = raw if raw is not None else np.zeros(len(cands))
         order = sorted(range(len(cands)), key=lambda i: (-conf[i], -tie[i], cands[i].system, cands[i].code))
         scored = [(cands[i], conf[i]) for i in order]
-        icd_s, cpt_s = self._select(req, analysis, scored)
+        icd_s, cpt_s = self._select(req, analysis, scored, thresholds or self.thresholds)
         ranked = Ranked(
             icd10cm=self._ranked(ICD, scored),
             cpt=self._ranked(CPT, scored),
@@ -458,8 +505,9 @@ class Suggester:
                 out.append(ScoredCode(code=code, score=round(floor * 0.5 / (1 + i), 8)))
         return out
 
-    def _select(self, req: SuggestRequest, analysis: NoteAnalysis, scored: list[tuple[Candidate, float]]
-                ) -> tuple[list[IcdSuggestion], list[CptSuggestion]]:
+    def _select(self, req: SuggestRequest, analysis: NoteAnalysis, scored: list[tuple[Candidate, float]],
+                thresholds: dict[str, float] | None = None) -> tuple[list[IcdSuggestion], list[CptSuggestion]]:
+        thr = thresholds or self.thresholds
         text = req.text
         icd: list[IcdSuggestion] = []
         by_cat: dict[str, list[tuple[str, float]]] = {}
@@ -470,9 +518,9 @@ class Suggester:
         emitted: set[str] = set()
         # a billed combination code (I12.9, E11.22...) makes its component code redundant (I10, E11.9)
         combos = [c.code for c, p in scored if c.system == ICD and "combination_rule" in c.sources
-                  and p >= self.thresholds[ICD]]
+                  and p >= thr[ICD]]
         for c, p in scored:
-            if c.system != ICD or p < self.thresholds[ICD] or len(icd) >= self.config.max_icd:
+            if c.system != ICD or p < thr[ICD] or len(icd) >= self.config.max_icd:
                 continue
             if combos and redundant(c.code, combos):
                 continue
@@ -528,7 +576,7 @@ class Suggester:
             # exact; on dev, minutes are read only where psychotherapy was given)
             documented_therapy = (self.config.documented_psychotherapy and therapy is not None and c.code == therapy
                                   and "em_rule" in c.sources)
-            if p < (self.thresholds.get("em", self.thresholds[CPT]) if _em_line(c.code) else self.thresholds[CPT]) \
+            if p < (thr.get("em", thr[CPT]) if _em_line(c.code) else thr[CPT]) \
                     and not documented_preventive and not documented_therapy:
                 continue
             if allowed_prev is not None and is_preventive_em(c.code) and c.code not in allowed_prev:
@@ -769,6 +817,13 @@ class Suggester:
         hidden = [_hidden_codes(all_codes, cfg.unseen_frac, cfg.seed, f) for f in range(folds)]
         sup_train: list[list[tuple[str, float]]] = [[] for _ in train]
         cold_notes = {i for i, g in enumerate(train) if _share(f"{cfg.seed}:cold:{g.get('id') or g['text']}") < cfg.cold_terms}
+        # per-corpus calibration: a seeded share of each such corpus's notes is kept out of the
+        # ranker; their cross-fitted rows calibrate that corpus (see SuggestConfig)
+        corpora = [_corpus_of(g) for g in train]
+        cal_corpora = _calibrated_corpora(corpora, {_corpus_of(g) for g in dev}, cfg) if dev else []
+        holdout = {i for i, c in enumerate(corpora) if c in cal_corpora
+                   and _share(f"{cfg.seed}:corpus:{train[i].get('id') or train[i]['text']}") < cfg.corpus_holdout}
+        held_rows: dict[str, list[tuple[Any, ...]]] = {c: [] for c in cal_corpora}
         use_sup = cfg.supervised and len(train) >= 2 * max(cfg.cv_folds, 2)
         if use_sup:
             sup_order = order if cfg.unseen_frac > 0 else np.random.default_rng(cfg.seed).permutation(len(train))
@@ -796,9 +851,15 @@ class Suggester:
                 keep = sorted(set(range(len(train))) - set(held_idx))
                 s.term_index = _fit_terms(s, [train[i] for i in keep], [train_an[i] for i in keep], drop=hidden[f])
             s.priors = {system: {c: v for c, v in full_priors[system].items() if c not in hidden[f]} for system in SYSTEMS}
-            cold = cold_notes.intersection(held_idx)
+            cold = cold_notes.intersection(held_idx) - holdout
             warm_terms = s.term_index
-            for part, index in (([i for i in held_idx if i not in cold], warm_terms), (sorted(cold), cold_index)):
+            for corpus in cal_corpora:
+                part = [i for i in held_idx if i in holdout and corpora[i] == corpus]
+                if part:
+                    held_rows[corpus].append(s._rows([train[i] for i in part], [train_an[i] for i in part],
+                                                     [sup_train[i] for i in part]))
+            for part, index in (([i for i in held_idx if i not in cold and i not in holdout], warm_terms),
+                                (sorted(cold), cold_index)):
                 if not part:
                     continue
                 s.term_index = index
@@ -808,9 +869,12 @@ class Suggester:
         s.term_index, s.priors = full_terms, full_priors
         X, y = np.vstack(Xs), np.concatenate(ys)
         s.ranker = CandidateRanker(kind=cfg.ranker, max_iter=cfg.ranker_max_iter, random_state=cfg.seed).fit(X, y)
-        # calibration + thresholds on dev only
+        # calibration + thresholds on dev only (and on each calibrated corpus's held-out notes)
         if dev:
             s.calibrate(dev, dev_an)
+        if held_rows and any(held_rows.values()):
+            s._calibrate_corpora(held_rows, train, corpora, dev)
+            s.metrics["corpus_holdout_notes"] = len(holdout)
         s.metrics["fit_seconds"] = round(time.time() - t0, 1)
         s.metrics["n_train"] = len(train)
         s.metrics["n_dev"] = len(dev)
@@ -839,6 +903,36 @@ class Suggester:
         if CPT in self.calibrators and len(X):
             self._tune_em_threshold(dev, self.calibrators[CPT].predict(raw), y, systems, elig, codes, notes)
         return dict(self.thresholds)
+
+    def _calibrate_corpora(self, held_rows: dict[str, list[tuple[Any, ...]]], train: list[dict[str, Any]],
+                           corpora: list[str], dev: list[dict[str, Any]]) -> None:
+        """Calibrators and thresholds of each corpus from its held-out notes' rows (the ranker
+        never trained on them), and the classifier that tells the corpora apart."""
+        assert self.ranker is not None
+        for corpus, parts in held_rows.items():
+            if not parts:
+                continue
+            X = np.vstack([p[0] for p in parts])
+            y = np.concatenate([p[1] for p in parts])
+            systems = np.concatenate([p[2] for p in parts])
+            elig = np.concatenate([p[4] for p in parts])
+            missed = {system: sum(p[3][system] for p in parts) for system in SYSTEMS}
+            raw = self.ranker.decision_scores(X) if len(X) else np.zeros(0)
+            for system in SYSTEMS:
+                mask = systems == system
+                # isotonic needs enough of both classes; a corpus without them keeps the primary calibration
+                if system not in self.calibrators or y[mask].sum() < 30 or (1 - y[mask]).sum() < 30:
+                    continue
+                cal = IsotonicCalibrator().fit(raw[mask], y[mask])
+                thr, f1 = tune_threshold(np.where(elig[mask], cal.predict(raw[mask]), 0.0), y[mask],
+                                         n_missed=missed[system], rule=self.config.threshold_rule)
+                self.corpus_calibrators.setdefault(corpus, {})[system] = cal
+                self.corpus_thresholds.setdefault(corpus, {})[system] = thr
+                self.metrics[f"corpus_{corpus}_{system}_f1_candidates"] = round(f1, 4)
+        if self.corpus_calibrators:
+            labels = [c if c in self.corpus_calibrators else PRIMARY_CORPUS for c in corpora] + [PRIMARY_CORPUS] * len(dev)
+            self.corpus_model = CorpusClassifier(random_state=self.config.seed).fit(
+                [g["text"] for g in train] + [g["text"] for g in dev], labels)
 
     def _tune_em_threshold(self, dev: list[dict[str, Any]], cal: np.ndarray, y: np.ndarray, systems: np.ndarray,
                            elig: np.ndarray, codes: np.ndarray, notes: np.ndarray) -> None:
@@ -919,7 +1013,8 @@ class Suggester:
         # joblib file (joblib's unpickler is pure Python) for ~25% more bytes
         with open(folder / "estimators.pkl", "wb") as fh:
             pickle.dump({"term_index": self.term_index, "supervised": self.supervised, "ranker": self.ranker,
-                         "calibrators": self.calibrators}, fh, protocol=5)
+                         "calibrators": self.calibrators, "corpus_model": self.corpus_model,
+                         "corpus_calibrators": self.corpus_calibrators}, fh, protocol=5)
         (folder / "estimators.joblib").unlink(missing_ok=True)
         if self.encoder is not None and self.dense is not None:
             self.encoder.save(folder / "dense")
@@ -930,6 +1025,7 @@ class Suggester:
             "codeset_version": self.cs.version,
             "config": asdict(self.config),
             "thresholds": self.thresholds,
+            "corpus_thresholds": self.corpus_thresholds,
             "feature_names": list(self.feature_names),
             "priors": self.priors,
             "fallback": self.fallback,
@@ -969,6 +1065,9 @@ class Suggester:
         s.supervised = est["supervised"]
         s.ranker = est["ranker"]
         s.calibrators = est["calibrators"]
+        s.corpus_model = est.get("corpus_model")  # absent in artifacts saved before per-corpus calibration
+        s.corpus_calibrators = est.get("corpus_calibrators") or {}
+        s.corpus_thresholds = {c: {k: float(v) for k, v in t.items()} for c, t in (meta.get("corpus_thresholds") or {}).items()}
         if (folder / "dense" / "dense_embeddings.npy").exists():
             s.encoder = StaticEncoder.load(folder / "dense")
             s.dense = DenseIndex.load(folder / "dense")
@@ -1003,7 +1102,7 @@ def default_training_data(root: str | Path | None = None, config: SuggestConfig 
     dev = [n for n in synth if n.get("split") == "dev"][: cfg.max_synthetic_dev]
     codiesp = base / "data" / "external" / "codiesp" / "train.jsonl"
     if codiesp.is_file():
-        train += read_jsonl(codiesp)
+        train += [{**n, "corpus": n.get("corpus") or "codiesp"} for n in read_jsonl(codiesp)]
     return train, dev
 
 
@@ -1271,6 +1370,22 @@ def _day(dos: str | None) -> dt.date | None:
         return dt.date.fromisoformat(dos) if dos else None
     except ValueError:
         return None
+
+
+def _corpus_of(note: dict[str, Any]) -> str:
+    """A training note's corpus tag (`"corpus": NAME`; untagged notes belong to the primary corpus)."""
+    c = note.get("corpus")
+    return str(c) if c else PRIMARY_CORPUS
+
+
+def _calibrated_corpora(corpora: Sequence[str], dev_corpora: set[str], cfg: SuggestConfig) -> list[str]:
+    """Corpora that get their own calibration: tagged, with no dev notes of their own, not coder
+    feedback, and with at least `corpus_min_notes` training notes."""
+    if not cfg.corpus_calibration or cfg.corpus_holdout <= 0:
+        return []
+    counts = Counter(corpora)
+    return sorted(c for c, n in counts.items()
+                  if c != PRIMARY_CORPUS and c != "feedback" and c not in dev_corpora and n >= cfg.corpus_min_notes)
 
 
 def _gold(note: dict[str, Any]) -> dict[str, Any]:

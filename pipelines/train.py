@@ -194,7 +194,8 @@ def collect_data(cfg: dict[str, Any], extra: list[str | Path] | None = None) -> 
         sources["synthetic_dev"] = {"n_notes": len(s_dev), "sha256": _hash_notes(s_dev)}
     if d["codiesp_train"]:
         path = ROOT / "data" / "external" / "codiesp" / "train.jsonl"
-        notes = read_jsonl(path)
+        # tagged: its own calibration from held-out notes (SuggestConfig.corpus_calibration)
+        notes = [{**n, "corpus": n.get("corpus") or "codiesp"} for n in read_jsonl(path)]
         if d["limit_train"]:
             notes = notes[: int(d["limit_train"])]
         train += notes

@@ -916,3 +916,92 @@ def test_confidence_ties_keep_the_rankers_order(suggester: Suggester) -> None:
     assert len(codes) >= 3 and codes != sorted(codes)
     priors = [s.priors["icd10cm"].get(c, 0.0) for c in codes]
     assert priors == sorted(priors, reverse=True)
+
+
+REPORTS = [
+    ("We report the case of a woman admitted with fever, cough and pneumonia on imaging. "
+     "Her past history included essential hypertension treated for years.", ["J18.9", "R05.9", "I10"]),
+    ("A man consulted for chest pain radiating to the arm; the troponin curve was flat. "
+     "He had type 2 diabetes and hypertension.", ["R07.9", "E11.9", "I10"]),
+    ("We describe a patient with knee pain of the right side after a fall while hiking. "
+     "Imaging ruled out fracture; her mother had breast cancer.", ["M25.561", "Z80.3"]),
+    ("The case of an elderly patient with cough and pneumonia treated with antibiotics is presented; "
+     "type 2 diabetes was poorly controlled during admission.", ["J18.9", "R05.9", "E11.65"]),
+]
+
+
+def _reports(n: int, corpus: str | None = "reports") -> list[dict]:
+    out = []
+    for i in range(n):
+        text, icd = REPORTS[i % len(REPORTS)]
+        note = {"id": f"report-{i}", "text": f"Case {i}. {text}", "icd10cm": icd}
+        if corpus:
+            note["corpus"] = corpus
+        out.append(note)
+    return out
+
+
+@pytest.fixture(scope="module")
+def corpus_suggester() -> Suggester:
+    cfg = {**CONFIG, "corpus_min_notes": 20, "corpus_holdout": 0.5}
+    return Suggester.fit(_notes(32, "train") + _reports(80), _notes(16, "dev"), cfg, nlp=StandInNlp())
+
+
+def test_a_tagged_corpus_gets_its_own_calibration_from_held_out_notes(corpus_suggester: Suggester) -> None:
+    s = corpus_suggester
+    assert s.corpus_model is not None and list(s.corpus_model.classes_) == ["", "reports"]
+    # diagnoses only: the reports carry no CPT gold, so procedures keep the primary calibration
+    assert set(s.corpus_calibrators["reports"]) == {"icd10cm"}
+    assert set(s.corpus_thresholds["reports"]) == {"icd10cm"}
+    assert 25 <= s.metrics["corpus_holdout_notes"] <= 55  # half of the 80 reports, seeded
+    report, visit = REPORTS[0][0], NOTES[0][0]
+    w = s._corpus_weights([report, visit])
+    assert w is not None and w[0, 1] > 0.8 and w[1, 0] > 0.8
+    # a report note is scored with (mostly) the reports' calibrator and threshold
+    thr = s._note_thresholds(w[0])
+    assert thr["icd10cm"] == pytest.approx(w[0, 0] * s.thresholds["icd10cm"] + w[0, 1] * s.corpus_thresholds["reports"]["icd10cm"])
+    assert thr["cpt"] == pytest.approx(s.thresholds["cpt"])
+
+
+def test_corpus_calibration_keeps_each_notes_ranking(corpus_suggester: Suggester) -> None:
+    """The corpus mix changes confidences, never the order of a note's candidates."""
+    s = corpus_suggester
+    text = REPORTS[3][0]
+    an = s.nlp.analyze(text)
+    from pipelines.suggest import _request
+
+    cands = list(s.candidates(_request(text, None), an, s._supervised_scores([text])[0]).values())
+    conf, raw = s._scores(cands, None, s._corpus_weights([text]))
+    plain, _ = s._scores(cands)
+    icd = np.array([c.system == "icd10cm" for c in cands])
+    assert not np.allclose(conf[icd], plain[icd])  # the reports' calibration differs from the visit notes'
+    order = np.argsort(-raw[icd], kind="stable")
+    assert np.all(np.diff(conf[icd][order]) <= 1e-12)  # monotone in the ranker's score
+
+
+def test_corpus_calibration_round_trip_and_switches(corpus_suggester: Suggester, tmp_path: Path) -> None:
+    s = corpus_suggester
+    s.save(tmp_path / "m")
+    back = Suggester.load(tmp_path / "m", nlp=StandInNlp())
+    texts = [REPORTS[1][0], NOTES[4][0]]
+    want = [s.suggest(t).model_dump(exclude={"request_id"}) for t in texts]
+    assert [back.suggest(t).model_dump(exclude={"request_id"}) for t in texts] == want
+    assert [r.model_dump(exclude={"request_id"}) for r in back.suggest_batch(texts)] == want
+    assert back.corpus_thresholds == s.corpus_thresholds
+    from pipelines.suggest import _calibrated_corpora
+
+    cfg = SuggestConfig(corpus_min_notes=20)
+    corpora = ["", "reports", "feedback", "small", "synthetic"] * 10 + ["reports"] * 20
+    # tagged and big enough; never coder feedback, never a corpus the dev split already calibrates
+    assert _calibrated_corpora(corpora, {"synthetic"}, cfg) == ["reports"]
+    assert _calibrated_corpora(corpora, {"synthetic"}, SuggestConfig(corpus_min_notes=20, corpus_calibration=False)) == []
+
+
+def test_untagged_or_switched_off_training_has_no_corpus_calibration() -> None:
+    cfg = {**CONFIG, "corpus_min_notes": 20, "corpus_holdout": 0.5}
+    untagged = Suggester.fit(_notes(32, "train") + _reports(40, None), _notes(16, "dev"), cfg, nlp=StandInNlp())
+    off = Suggester.fit(_notes(32, "train") + _reports(40), _notes(16, "dev"), {**cfg, "corpus_calibration": False},
+                        nlp=StandInNlp())
+    for s in (untagged, off):
+        assert s.corpus_model is None and not s.corpus_calibrators and "corpus_holdout_notes" not in s.metrics
+        assert s._corpus_weights(["any text"]) is None

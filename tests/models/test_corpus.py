@@ -1,0 +1,42 @@
+"""The corpus classifier behind per-corpus calibration (models/corpus.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+
+from models.corpus import PRIMARY, CorpusClassifier
+
+VISITS = ["HPI: established patient, follow up of hypertension. Assessment: stable. Plan: refill lisinopril.",
+          "Chief complaint: cough for three days. Exam: lungs clear. Assessment: acute bronchitis. Plan: fluids.",
+          "HPI: knee pain after a fall. Assessment: sprain. Plan: ice, rest, return in two weeks."]
+REPORTS = ["We present the case of a 40-year-old man admitted for fever; cultures grew brucella.",
+           "We describe a woman with abdominal mass; the biopsy showed a lymphoma and she was referred.",
+           "A case of renal colic in a young man is reported; tomography showed a ureteral stone."]
+
+
+def _fit() -> CorpusClassifier:
+    texts = [f"{t} ({i})" for i in range(10) for t in VISITS + REPORTS]
+    labels = [PRIMARY if (k % 6) < 3 else "reports" for k in range(60)]
+    return CorpusClassifier().fit(texts, labels)
+
+
+def test_tells_corpora_apart_and_returns_probabilities() -> None:
+    m = _fit()
+    assert list(m.classes_) == [PRIMARY, "reports"]
+    p = m.predict_proba(["Assessment: hypertension. Plan: follow up.", "We present the case of a man with a stone."])
+    np.testing.assert_allclose(p.sum(axis=1), 1.0)
+    assert p[0, 0] > 0.5 and p[1, 1] > 0.5
+    assert list(m.predict(["We describe the case of a woman with fever."])) == ["reports"]
+
+
+def test_estimator_contract_and_errors() -> None:
+    m = CorpusClassifier(C=2.0)
+    assert clone(m).get_params() == {"C": 2.0, "max_features": 20000, "random_state": 0}
+    with pytest.raises(ValueError, match="two corpora"):
+        CorpusClassifier().fit(VISITS, [PRIMARY] * 3)
+    with pytest.raises(ValueError, match="aligned"):
+        CorpusClassifier().fit(VISITS, [PRIMARY])
+    a, b = _fit(), _fit()
+    np.testing.assert_array_equal(a.predict_proba(REPORTS), b.predict_proba(REPORTS))  # deterministic
