@@ -7,8 +7,9 @@ findings each) the same score is right about as often as it says. One calibrator
 visit notes therefore under-states every case-report confidence (ECE 0.05-0.06 on held-out
 CodiEsp train notes against 0.02 for the raw scores) and its threshold emits too few codes.
 
-`CorpusClassifier` tells the corpora apart from the text alone (word TF-IDF and a balanced
-logistic regression); the Suggester mixes the calibrators and thresholds of the corpora with
+`CorpusClassifier` tells the corpora apart from the text alone (word TF-IDF and a logistic
+regression with the corpora's own priors: a note in a layout no corpus used, which shares few
+words with either, falls back towards the big primary corpus instead of towards 50/50); the Suggester mixes the calibrators and thresholds of the corpora with
 these probabilities (a convex mix of monotone maps: a note's ranking never changes). The
 primary corpus, the one the dev split calibrates, has the empty label "".
 """
@@ -29,7 +30,7 @@ PRIMARY = ""
 class CorpusClassifier(ClassifierMixin, BaseEstimator):
     """fit(texts, corpus_labels) / predict_proba(texts) -> (n, n_corpora), columns `classes_`."""
 
-    def __init__(self, max_features: int = 20000, C: float = 1.0, random_state: int = 0) -> None:
+    def __init__(self, max_features: int = 20000, C: float = 10.0, random_state: int = 0) -> None:
         self.max_features = max_features
         self.C = C
         self.random_state = random_state
@@ -43,8 +44,7 @@ class CorpusClassifier(ClassifierMixin, BaseEstimator):
         self.vectorizer_ = TfidfVectorizer(lowercase=True, min_df=2, max_features=self.max_features,
                                            sublinear_tf=True, dtype=np.float32)
         X = self.vectorizer_.fit_transform(list(texts))
-        self.model_ = LogisticRegression(C=self.C, class_weight="balanced", max_iter=1000,
-                                         random_state=self.random_state).fit(X, list(labels))
+        self.model_ = LogisticRegression(C=self.C, max_iter=1000, random_state=self.random_state).fit(X, list(labels))
         return self
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
