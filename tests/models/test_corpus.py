@@ -40,3 +40,20 @@ def test_estimator_contract_and_errors() -> None:
         CorpusClassifier().fit(VISITS, [PRIMARY])
     a, b = _fit(), _fit()
     np.testing.assert_array_equal(a.predict_proba(REPORTS), b.predict_proba(REPORTS))  # deterministic
+
+
+def test_fast_probabilities_match_scikit_learn_and_survive_pickle() -> None:
+    import pickle
+
+    m = _fit()
+    texts = VISITS + REPORTS + ["", "words nobody trained on", "Plan: ice. We present the case."]
+    want = m.model_.predict_proba(m.vectorizer_.transform(texts))
+    want = want[:, [list(m.model_.classes_).index(c) for c in m.classes_]]
+    np.testing.assert_allclose(m.predict_proba(texts), want, atol=1e-6)
+    back = pickle.loads(pickle.dumps(m))
+    np.testing.assert_allclose(back.predict_proba(texts), want, atol=1e-6)
+    three = CorpusClassifier().fit(VISITS * 4 + REPORTS * 4 + ["Operative report: incision, closure."] * 12,
+                                   [PRIMARY] * 12 + ["reports"] * 12 + ["surgery"] * 12)
+    texts3 = [*texts, "Operative report: closure."]
+    want3 = three.model_.predict_proba(three.vectorizer_.transform(texts3))
+    np.testing.assert_allclose(three.predict_proba(texts3), want3[:, [list(three.model_.classes_).index(c) for c in three.classes_]], atol=1e-6)
