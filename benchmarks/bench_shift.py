@@ -175,7 +175,7 @@ def run(config: dict[str, Any], calibrate: str = "infamily", n_train: int = 3000
     sh_meas = [n for n in sh if _h(n["id"], 2) == 1][:500]
     cod_path = ROOT / "data" / "external" / "codiesp" / "train.jsonl"
     cod = read_jsonl(cod_path) if cod_path.is_file() else []
-    c_train = [n for n in cod if _h(n["id"], 5) != 0]
+    c_train = [dict(n, corpus="codiesp") for n in cod if _h(n["id"], 5) != 0]  # tagged as the default training tags it
     c_val = [n for n in cod if _h(n["id"], 5) == 0]
     cal = {"infamily": inf, "shift": sh_cal}[calibrate]
     from pipelines.nlp import NlpPipeline
