@@ -82,6 +82,10 @@ def test_calibration_is_monotone_and_reduces_ece(method: str) -> None:
     assert after < before / 3
     if method == "isotonic":
         assert after < 0.05
+    # the numpy evaluation equals scikit-learn's own predict, inside and outside the fitted range
+    wide = np.concatenate([np.linspace(-0.5, 1.5, 4001), raw])
+    want = cal.iso_.predict(wide) if method == "isotonic" else cal.platt_.predict_proba(wide.reshape(-1, 1))[:, 1]
+    np.testing.assert_allclose(cal.predict(wide), want, rtol=0, atol=1e-12)
 
 
 def test_calibrator_errors() -> None:
