@@ -450,7 +450,7 @@ class Suggester:
     def _corpus_weights(self, texts: Sequence[str]) -> np.ndarray | None:
         if self.corpus_model is None or not self.corpus_calibrators:
             return None
-        return self.corpus_model.predict_proba(texts)
+        return self.corpus_model.weights(texts)
 
     def _note_thresholds(self, weights: np.ndarray | None) -> dict[str, float]:
         """A note's decision thresholds: the primary ones, or their mix with the corpora's."""

@@ -33,7 +33,9 @@ def test_tells_corpora_apart_and_returns_probabilities() -> None:
 
 def test_estimator_contract_and_errors() -> None:
     m = CorpusClassifier(C=2.0)
-    assert clone(m).get_params() == {"C": 2.0, "max_features": 20000, "random_state": 0}
+    assert clone(m).get_params() == {"C": 2.0, "max_features": 20000, "gate_quantiles": (0.02, 0.1), "random_state": 0}
+    with pytest.raises(ValueError, match="gate_quantiles"):
+        CorpusClassifier(gate_quantiles=(0.5, 0.1)).fit(VISITS + REPORTS, [PRIMARY] * 3 + ["reports"] * 3)
     with pytest.raises(ValueError, match="two corpora"):
         CorpusClassifier().fit(VISITS, [PRIMARY] * 3)
     with pytest.raises(ValueError, match="aligned"):
@@ -57,3 +59,21 @@ def test_fast_probabilities_match_scikit_learn_and_survive_pickle() -> None:
     texts3 = [*texts, "Operative report: closure."]
     want3 = three.model_.predict_proba(three.vectorizer_.transform(texts3))
     np.testing.assert_allclose(three.predict_proba(texts3), want3[:, [list(three.model_.classes_).index(c) for c in three.classes_]], atol=1e-6)
+
+
+def test_weights_need_resemblance_not_only_the_classifiers_preference() -> None:
+    """A note unlike both corpora may still lean to the smaller one in the classifier; the
+    routing weight also asks that it resemble that corpus as much as the corpus's own notes."""
+    m = _fit()
+    report, visit = REPORTS[0], VISITS[0]
+    # half report words, half words no corpus used: the classifier leans to reports, the
+    # similarity to the reports' centroid stays below every report's own
+    odd = "We present the zorblat quixel vantor plimsy darrow kestrel brindle of a yurt."
+    w = m.weights([report, visit, odd, ""])
+    p = m.predict_proba([report, visit, odd, ""])
+    np.testing.assert_allclose(w.sum(axis=1), 1.0)
+    j = list(m.classes_).index("reports")
+    assert w[0, j] == pytest.approx(p[0, j])  # a report: the classifier's full weight
+    assert w[1, j] <= p[1, j] and w[1, j] < 0.05  # a visit note
+    assert p[2, j] > 0.5 and w[2, j] == 0.0  # leans to reports, resembles no report
+    assert w[3, j] == 0.0  # empty note: no words, no resemblance
