@@ -80,6 +80,8 @@ class CorpusClassifier(ClassifierMixin, BaseEstimator):
         probabilities, each non-primary corpus's share scaled by how much the note resembles
         that corpus (see the module docstring); what is taken away goes to the primary corpus."""
         p, sims = self._proba_and_sims(texts)
+        if "gates_" not in self.__dict__:
+            return p  # fitted before the resemblance gate existed (session 8, version 31): ungated, as trained
         out = p.copy()
         primary = [j for j, c in enumerate(self.classes_) if c == PRIMARY]
         for j, c in enumerate(self.classes_):
@@ -111,6 +113,7 @@ class CorpusClassifier(ClassifierMixin, BaseEstimator):
         analyze, vocab, idf, coef, intercept, order = self._fast
         z = np.zeros((len(texts), coef.shape[0]))
         sims = np.zeros((len(texts), len(self.classes_)))
+        centroids = self.__dict__.get("centroids_")
         for i, text in enumerate(texts):
             counts: dict[int, int] = {}
             for tok in analyze(text):
@@ -122,7 +125,8 @@ class CorpusClassifier(ClassifierMixin, BaseEstimator):
                 val = (1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts)))) * idf[idx]
                 val /= np.linalg.norm(val)
                 z[i] = coef[:, idx] @ val
-                sims[i] = self.centroids_[:, idx] @ val
+                if centroids is not None:
+                    sims[i] = centroids[:, idx] @ val
         z += intercept
         if coef.shape[0] == 1:  # binary: one weight row for the second class
             p1 = 1.0 / (1.0 + np.exp(-z[:, 0]))

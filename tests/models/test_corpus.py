@@ -77,3 +77,10 @@ def test_weights_need_resemblance_not_only_the_classifiers_preference() -> None:
     assert w[1, j] <= p[1, j] and w[1, j] < 0.05  # a visit note
     assert p[2, j] > 0.5 and w[2, j] == 0.0  # leans to reports, resembles no report
     assert w[3, j] == 0.0  # empty note: no words, no resemblance
+
+
+def test_a_classifier_fitted_before_the_gate_still_routes() -> None:
+    """Models registered with the ungated classifier (version 31) keep loading and serving."""
+    m = _fit()
+    del m.centroids_, m.gates_
+    np.testing.assert_allclose(m.weights(REPORTS + VISITS), m.predict_proba(REPORTS + VISITS))
