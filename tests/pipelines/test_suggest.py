@@ -1005,3 +1005,37 @@ def test_untagged_or_switched_off_training_has_no_corpus_calibration() -> None:
     for s in (untagged, off):
         assert s.corpus_model is None and not s.corpus_calibrators and "corpus_holdout_notes" not in s.metrics
         assert s._corpus_weights(["any text"]) is None
+
+
+def test_ranked_tail_from_the_note_level_model(suggester: Suggester) -> None:
+    """Below every candidate the ranked list carries the note-level model's next codes, in its
+    order, then the prior-only tail; suggestions and candidate scores do not change."""
+    from pipelines.suggest import _request
+
+    text = NOTES[5][0]
+    s0 = copy_with(suggester, supervised_k=3, tail_k=0)
+    s1 = copy_with(suggester, supervised_k=3, tail_k=50)
+    r0, r1 = s0.suggest(text), s1.suggest(text)
+    assert r1.icd10cm == r0.icd10cm and r1.cpt == r0.cpt
+    sups, tails = s1._supervised_and_tail([text])
+    assert len(sups[0]) == 3 and len(tails[0]) > 5
+    cands = s1.candidates(_request(text, None), s1.nlp.analyze(text), sups[0])
+    for system, ranked0, ranked1 in (("icd10cm", r0.ranked.icd10cm, r1.ranked.icd10cm), ("cpt", r0.ranked.cpt, r1.ranked.cpt)):
+        n = sum(1 for c in cands.values() if c.system == system)
+        assert ranked1[:n] == ranked0[:n]  # the candidates, as before
+        codes = [c.code for c in ranked1]
+        assert len(codes) == len(set(codes))
+        new = [lab.split(":", 1)[1] for lab, _ in tails[0] if lab.startswith(system + ":")]
+        new = [c for c in new if c not in codes[:n]]
+        assert new and codes[n : n + len(new)] == new  # then the note-level model's next codes, in order
+        scores = [c.score for c in ranked1]
+        assert all(a > b for a, b in zip(scores[n - 1 :], scores[n:], strict=False))
+
+
+def copy_with(s: Suggester, **changes: object) -> Suggester:
+    import copy
+    import dataclasses
+
+    out = copy.copy(s)
+    out.config = dataclasses.replace(s.config, **changes)  # type: ignore[arg-type]
+    return out
