@@ -139,7 +139,10 @@ class TfidfMultiLabel(ClassifierMixin, BaseEstimator):
             Xc = Xm.tocsc()
             dense = np.asarray(Xc[:, self.dense_features_].tocsr() @ self.dense_coef_)
             k = Xc[:, self.rare_features_].tocsr() @ self.rare_XT_
-            return dense + np.asarray(k @ self.dual_coef_) + self.intercept_
+            # k has a nonzero for about half the training notes (a note's ~650 rare n-grams each
+            # occur in up to `dense_min_df` of them): a dense BLAS product beats the sparse
+            # kernel (1.2 ms vs 3.2 ms a note, 2 cores); same scores to float32 rounding
+            return dense + k.toarray() @ self.dual_coef_ + self.intercept_
         return np.asarray((Xm @ self.coef_).toarray()) + self.intercept_
 
     def column_scorer(self, X: Sequence[str]) -> Callable[[int], np.ndarray]:
