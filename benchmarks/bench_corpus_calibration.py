@@ -40,14 +40,14 @@ def run(fold: int = 0, n_train: int = 3000, seed: int = 0) -> dict[str, Any]:
     import bench_suggest as B
 
     from pipelines.nlp import NlpPipeline
-    from pipelines.suggest import Suggester, read_jsonl
+    from pipelines.suggest import Suggester, read_codiesp_train
     from pipelines.train import load_synthetic
 
     synth = load_synthetic()
     train = random.Random(seed).sample([n for n in synth if n["split"] == "train"], n_train)
     dev = [n for n in synth if n["split"] == "dev"]
-    cod = read_jsonl(ROOT / "data" / "external" / "codiesp" / "train.jsonl")
-    c_train = [dict(n, corpus="codiesp") for n in cod if _fold(n["id"]) != fold]
+    cod = read_codiesp_train(ROOT)
+    c_train = [n for n in cod if _fold(n["id"]) != fold]
     c_held = [n for n in cod if _fold(n["id"]) == fold]
     probe = dev[-300:]
     nlp = NlpPipeline.load()

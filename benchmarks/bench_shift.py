@@ -161,7 +161,7 @@ def run(config: dict[str, Any], calibrate: str = "infamily", n_train: int = 3000
         blind: bool = False, blind_all: bool = False) -> dict[str, Any]:
     import bench_suggest as B
 
-    from pipelines.suggest import Suggester, read_jsonl
+    from pipelines.suggest import Suggester, read_codiesp_train
     from pipelines.train import load_synthetic
 
     synth = [n for n in load_synthetic() if n["split"] in ("train", "dev")]
@@ -173,9 +173,8 @@ def run(config: dict[str, Any], calibrate: str = "infamily", n_train: int = 3000
     inf = [n for n in dev if not shifted(n)][:600]
     sh_cal = [n for n in sh if _h(n["id"], 2) == 0][:600]
     sh_meas = [n for n in sh if _h(n["id"], 2) == 1][:500]
-    cod_path = ROOT / "data" / "external" / "codiesp" / "train.jsonl"
-    cod = read_jsonl(cod_path) if cod_path.is_file() else []
-    c_train = [dict(n, corpus="codiesp") for n in cod if _h(n["id"], 5) != 0]  # tagged as the default training tags it
+    cod = read_codiesp_train(ROOT) if (ROOT / "data" / "external" / "codiesp" / "train.jsonl").is_file() else []
+    c_train = [n for n in cod if _h(n["id"], 5) != 0]  # tagged as the default training tags it
     c_val = [n for n in cod if _h(n["id"], 5) == 0]
     cal = {"infamily": inf, "shift": sh_cal}[calibrate]
     from pipelines.nlp import NlpPipeline

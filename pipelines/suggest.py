@@ -1121,6 +1121,18 @@ def read_jsonl(path: str | Path) -> list[dict[str, Any]]:
         return [json.loads(line) for line in fh if line.strip()]
 
 
+CODIESP_CORPUS = "codiesp"
+
+
+def read_codiesp_train(root: str | Path | None = None) -> list[dict[str, Any]]:
+    """CodiEsp train (data/external/codiesp/train.jsonl), each note tagged `"corpus": "codiesp"`
+    (unless it carries a tag of its own) so that it gets its own calibration
+    (SuggestConfig.corpus_calibration). Raises FileNotFoundError when the file is missing."""
+    base = Path(root) if root else Path(__file__).resolve().parents[1]
+    return [{**n, "corpus": n.get("corpus") or CODIESP_CORPUS}
+            for n in read_jsonl(base / "data" / "external" / "codiesp" / "train.jsonl")]
+
+
 def default_training_data(root: str | Path | None = None, config: SuggestConfig | None = None
                           ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(train, dev) for the default model: synthetic train (capped at `max_synthetic_train`
@@ -1131,9 +1143,8 @@ def default_training_data(root: str | Path | None = None, config: SuggestConfig 
     synth = _synthetic_notes(base)
     train = [n for n in synth if n.get("split") == "train"][: cfg.max_synthetic_train]
     dev = [n for n in synth if n.get("split") == "dev"][: cfg.max_synthetic_dev]
-    codiesp = base / "data" / "external" / "codiesp" / "train.jsonl"
-    if codiesp.is_file():
-        train += [{**n, "corpus": n.get("corpus") or "codiesp"} for n in read_jsonl(codiesp)]
+    if (base / "data" / "external" / "codiesp" / "train.jsonl").is_file():
+        train += read_codiesp_train(base)
     return train, dev
 
 
@@ -1843,6 +1854,7 @@ __all__ = [
     "default_training_data",
     "fit",
     "load_suggester",
+    "read_codiesp_train",
     "read_jsonl",
 ]
 

@@ -173,7 +173,7 @@ def load_synthetic(folder: str | Path | None = None) -> list[dict[str, Any]]:
 
 
 def collect_data(cfg: dict[str, Any], extra: list[str | Path] | None = None) -> TrainingData:
-    from pipelines.suggest import read_jsonl
+    from pipelines.suggest import read_codiesp_train
 
     d = cfg["data"]
     rng = random.Random(cfg["seed"])
@@ -193,9 +193,7 @@ def collect_data(cfg: dict[str, Any], extra: list[str | Path] | None = None) -> 
         sources["synthetic_train"] = {"n_notes": len(s_train), "sha256": _hash_notes(s_train)}
         sources["synthetic_dev"] = {"n_notes": len(s_dev), "sha256": _hash_notes(s_dev)}
     if d["codiesp_train"]:
-        path = ROOT / "data" / "external" / "codiesp" / "train.jsonl"
-        # tagged: its own calibration from held-out notes (SuggestConfig.corpus_calibration)
-        notes = [{**n, "corpus": n.get("corpus") or "codiesp"} for n in read_jsonl(path)]
+        notes = read_codiesp_train(ROOT)  # tagged: its own calibration (SuggestConfig.corpus_calibration)
         if d["limit_train"]:
             notes = notes[: int(d["limit_train"])]
         train += notes
