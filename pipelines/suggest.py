@@ -925,15 +925,17 @@ class Suggester:
             if mask.sum() >= 10 and y[mask].sum() > 0 and (refit or system in self.calibrators):
                 if refit:
                     self.calibrators[system] = IsotonicCalibrator().fit(raw[mask], y[mask])
-                cal = self.calibrators[system].predict(raw[mask])
-                # rows the selection rules never emit (negated, no evidence...) cannot be switched on
-                thr, f1 = tune_threshold(np.where(elig[mask], cal, 0.0), y[mask], n_missed=missed[system],
-                                         rule=self.config.threshold_rule)
+                thr, f1 = self._tune(self.calibrators[system].predict(raw[mask]), y[mask], elig[mask], missed[system])
                 self.thresholds[system] = thr
                 self.metrics[f"dev_{system}_f1_candidates"] = round(f1, 4)
         if CPT in self.calibrators and len(X):
             self._tune_em_threshold(dev, self.calibrators[CPT].predict(raw), y, systems, elig, codes, notes)
         return dict(self.thresholds)
+
+    def _tune(self, cal: np.ndarray, y: np.ndarray, elig: np.ndarray, n_missed: int) -> tuple[float, float]:
+        """(threshold, F1) of one system's calibrated rows by the config's threshold rule; rows
+        the selection rules never emit (negated, no evidence...) cannot be switched on."""
+        return tune_threshold(np.where(elig, cal, 0.0), y, n_missed=n_missed, rule=self.config.threshold_rule)
 
     def _calibrate_corpora(self, held_rows: dict[str, list[tuple[Any, ...]]], train: list[dict[str, Any]],
                            corpora: list[str], dev: list[dict[str, Any]]) -> None:
@@ -955,8 +957,7 @@ class Suggester:
                 if system not in self.calibrators or y[mask].sum() < 30 or (1 - y[mask]).sum() < 30:
                     continue
                 cal = IsotonicCalibrator().fit(raw[mask], y[mask])
-                thr, f1 = tune_threshold(np.where(elig[mask], cal.predict(raw[mask]), 0.0), y[mask],
-                                         n_missed=missed[system], rule=self.config.threshold_rule)
+                thr, f1 = self._tune(cal.predict(raw[mask]), y[mask], elig[mask], missed[system])
                 self.corpus_calibrators.setdefault(corpus, {})[system] = cal
                 self.corpus_thresholds.setdefault(corpus, {})[system] = thr
                 self.metrics[f"corpus_{corpus}_{system}_f1_candidates"] = round(f1, 4)
