@@ -16,7 +16,6 @@ Neither CodiEsp dev nor the synthetic test split is read. ~10 minutes on 2 cores
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import random
@@ -32,12 +31,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 
-def _fold(note_id: str) -> int:
-    return int(hashlib.sha256(note_id.encode()).hexdigest(), 16) % 5
-
-
 def run(fold: int = 0, n_train: int = 3000, seed: int = 0) -> dict[str, Any]:
     import bench_suggest as B
+    from bench_shift import _h  # the same five-way split as bench_shift's CodiEsp slice
 
     from pipelines.nlp import NlpPipeline
     from pipelines.suggest import Suggester, read_codiesp_train
@@ -47,8 +43,8 @@ def run(fold: int = 0, n_train: int = 3000, seed: int = 0) -> dict[str, Any]:
     train = random.Random(seed).sample([n for n in synth if n["split"] == "train"], n_train)
     dev = [n for n in synth if n["split"] == "dev"]
     cod = read_codiesp_train(ROOT)
-    c_train = [n for n in cod if _fold(n["id"]) != fold]
-    c_held = [n for n in cod if _fold(n["id"]) == fold]
+    c_train = [n for n in cod if _h(n["id"], 5) != fold]
+    c_held = [n for n in cod if _h(n["id"], 5) == fold]
     probe = dev[-300:]
     nlp = NlpPipeline.load()
     out: dict[str, Any] = {"fold": fold, "n_train_synthetic": len(train), "n_train_codiesp": len(c_train),
