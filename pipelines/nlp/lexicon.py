@@ -314,7 +314,8 @@ def build_lexicon(cs: Any | None = None) -> Lexicon:
         valid_icd.add(code)
         kind = icd_kind(code)
         for text, score in _variants(entry.description):
-            lex.add(text, kind, "icd10cm", code, score)
+            if _keyable(lex, code, text):
+                lex.add(text, kind, "icd10cm", code, score)
     for key, terms in icd.inclusion_terms.items():
         entry = icd.codes.get(key)
         if entry is None or not entry.flags.get(newest):
@@ -322,7 +323,8 @@ def build_lexicon(cs: Any | None = None) -> Lexicon:
         code = dotted(key)
         for term in terms:
             for text, score in _variants(term)[:4]:
-                lex.add(text, icd_kind(code), "icd10cm", code, 0.95 * score)
+                if _keyable(lex, code, text):
+                    lex.add(text, icd_kind(code), "icd10cm", code, 0.95 * score)
     _add_neoplasm_terms(lex, valid_icd)
     _add_default_children(lex, icd, newest)
     procs = cs.procedures
@@ -355,6 +357,16 @@ def build_lexicon(cs: Any | None = None) -> Lexicon:
     lex.finish()
     lex.source_digest = lexicon_source_digest(cs)
     return lex
+
+
+def _keyable(lex: Lexicon, code: str, text: str) -> bool:
+    """Whether a code-set text may key this code. External-cause codes (chapter 20, V00-Y99)
+    tell how an injury happened; a one-word text of theirs is an ordinary word in a visit note
+    ("Activity, unspecified" -> "activity", "shot", "collision", "storm", "tram"), never the
+    cause of an injury by itself, so it keys nothing. Their longer texts still do."""
+    if code[0] not in "VWXY":
+        return True
+    return len([t for t in lex.norm.tokens(text) if t not in GENERIC and t != "unspecified"]) > 1
 
 
 _NEOPLASM_TEMPLATES = {

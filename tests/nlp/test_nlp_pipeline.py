@@ -177,6 +177,28 @@ def test_lexicon_variants(nlp: NlpPipeline, text: str, mention: str, code: str) 
     assert code in _codes(m)
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Counseled on diet, physical activity and medication adherence.",
+        "Activity as tolerated.",
+        "Flu shot given today.",
+        "No collision reported; storm season advice given.",
+    ],
+)
+def test_ordinary_words_key_no_external_cause_code(nlp: NlpPipeline, text: str) -> None:
+    # "Activity, unspecified" (Y93.9), "shot" (W34.00): one-word external-cause texts are
+    # ordinary words in a visit note, never an injury's cause by themselves
+    a = nlp.analyze(f"Plan: {text}")
+    codes = {c.code for m in a.mentions for c in m.candidates}
+    assert not {c for c in codes if c[0] in "VWXY"}
+
+
+def test_external_cause_phrases_still_key_their_codes(nlp: NlpPipeline) -> None:
+    a = nlp.analyze("Assessment: gunshot wound to the thigh.")
+    assert any(c.code.startswith("W34.00") for m in a.mentions for c in m.candidates)
+
+
 def test_procedure_and_lab_candidates_from_catalog(nlp: NlpPipeline) -> None:
     a = nlp.analyze("Plan: hemoglobin A1c and lipid panel today; ECG performed.")
     assert "83036" in _codes(_find(a, "hemoglobin A1c"))
