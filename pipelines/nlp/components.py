@@ -218,11 +218,14 @@ class MentionsComponent:
                         continue  # a section header ("Allergies:") is not a mention
                     start, end = spans[i][1], spans[j - 1][2]
                     kind, concept, _curated, cands = lex.entries[key]
+                    codes = self._candidates(key, cands)
+                    if " without " in f" {key} ":
+                        codes = self._same_order(codes, all_toks[plo + i : plo + j])
                     if mentions and mentions[-1].start == start and mentions[-1].end == end:
                         # one raw token holding two concepts ("emphysema/COPD"): one mention, both codes
                         prev = mentions[-1]
                         have = {c.code for c in prev.candidates}
-                        prev.candidates.extend(c for c in self._candidates(key, cands) if c.code not in have)
+                        prev.candidates.extend(c for c in codes if c.code not in have)
                         continue
                     mentions.append(
                         Mention(
@@ -233,7 +236,7 @@ class MentionsComponent:
                             section=index.name_at(start),
                             assertion="present",
                             concept=concept,
-                            candidates=list(self._candidates(key, cands)),
+                            candidates=list(codes),
                             sentence=si,
                         )
                     )
@@ -293,6 +296,17 @@ class MentionsComponent:
                 self._cand_cache[key] = hit
         return hit
 
+    def _same_order(self, codes: tuple[CodeCandidate, ...], window: list[str]) -> tuple[CodeCandidate, ...]:
+        """A lexicon key is its words sorted, so "panic disorder without agoraphobia" and
+        "agoraphobia without panic disorder" (F41.0, F40.02), or "migraine with aura without
+        status migrainosus" and "migraine without aura, with status migrainosus", share one key
+        ("with" is a stop word). Keep only the codes whose text puts the same words on each side
+        of "without" as the note does: the others name the opposite condition. The mention stays
+        (a concept the lexicon names), and the term and dense indexes may still code it."""
+        sig = _without_sides(window)
+        norm = self.normalizer
+        return tuple(c for c in codes if _without_sides(norm.tokens(c.term)) == sig)
+
     def to_disk(self, path: str | Path, *, exclude: Any = ()) -> None:
         p = Path(path)
         p.mkdir(parents=True, exist_ok=True)
@@ -301,6 +315,14 @@ class MentionsComponent:
     def from_disk(self, path: str | Path, *, exclude: Any = ()) -> "MentionsComponent":
         self.lexicon = Lexicon.from_disk(Path(path) / "lexicon.pkl", self.normalizer)
         return self
+
+
+def _without_sides(toks: list[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The words before the first "without" and the words after it (each side sorted)."""
+    if "without" not in toks:
+        return tuple(sorted(toks)), ()
+    k = toks.index("without")
+    return tuple(sorted(toks[:k])), tuple(sorted(toks[k + 1 :]))
 
 
 class ContextComponent:

@@ -199,6 +199,27 @@ def test_external_cause_phrases_still_key_their_codes(nlp: NlpPipeline) -> None:
     assert any(c.code.startswith("W34.00") for m in a.mentions for c in m.candidates)
 
 
+@pytest.mark.parametrize(
+    ("text", "want", "not_want"),
+    [
+        # one sorted-word lexicon key holds both orders; the words around "without" decide
+        ("migraine with aura without status migrainosus", "G43.109", "G43.001"),
+        ("migraine without aura, with status migrainosus", "G43.001", "G43.109"),
+        ("inguinal hernia without obstruction or gangrene", "K40.90", "K40.30"),
+        ("inguinal hernia with obstruction, without gangrene", "K40.30", "K40.90"),
+        ("agoraphobia without panic disorder", "F40.02", None),
+        ("panic disorder without agoraphobia", None, "F40.02"),
+    ],
+)
+def test_without_keeps_its_side(nlp: NlpPipeline, text: str, want: str | None, not_want: str | None) -> None:
+    a = nlp.analyze(f"Assessment: {text}.")
+    codes = {c.code for m in a.mentions for c in m.candidates}
+    if want:
+        assert want in codes
+    if not_want:
+        assert not_want not in codes
+
+
 def test_procedure_and_lab_candidates_from_catalog(nlp: NlpPipeline) -> None:
     a = nlp.analyze("Plan: hemoglobin A1c and lipid panel today; ECG performed.")
     assert "83036" in _codes(_find(a, "hemoglobin A1c"))
