@@ -33,6 +33,8 @@ def test_billed_combination_makes_its_components_redundant() -> None:
     assert not redundant("E11.65", ["E11.22"])  # another complication is still coded
     assert not redundant("N18.30", ["I12.9"])  # the CKD stage is still coded
     assert not redundant("I10", [])
+    # coronary atherosclerosis with angina: the I25.11- code carries both
+    assert redundant("I20.9", ["I25.119"]) and redundant("I25.10", ["I25.118"]) and redundant("I20.89", ["I25.118"])
 
 
 def test_unknown_rule_key_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
