@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/bench_thresholds.py --model models:/medcode-suggester/27
     .venv/bin/python benchmarks/bench_thresholds.py -n 300 --model DIR --rule one_se
+    .venv/bin/python benchmarks/bench_thresholds.py --rule one_se --fit rows --fit selection
 
 For each model: its dev rows are recomputed on the training config's dev notes (the synthetic dev
 split that calibrated it; never the test split), the ICD-10-CM, CPT and E/M thresholds are re-read
@@ -27,12 +28,15 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
-def retune(s: Any, dev_notes: list[dict[str, Any]], rule: str) -> dict[str, float]:
-    """Thresholds re-read with `rule` from the model's own calibrated dev rows."""
+def retune(s: Any, dev_notes: list[dict[str, Any]], rule: str, fit: str | None = None) -> dict[str, float]:
+    """Thresholds re-read with `rule` from the model's own calibrated dev rows (`fit`: 'rows' or
+    'selection', see SuggestConfig.threshold_fit; default: the model's own)."""
     from pipelines.suggest import _analyze_all, _gold
 
     dev = [_gold(n) for n in dev_notes]
     s.config.threshold_rule = rule
+    if fit is not None:
+        s.config.threshold_fit = fit
     return dict(s.calibrate(dev, _analyze_all(s.nlp, [g["text"] for g in dev]), refit=False))
 
 
@@ -48,6 +52,8 @@ def main() -> None:
     ap.add_argument("-n", type=int, default=600, help="dev notes to score")
     ap.add_argument("--rule", action="append", choices=["best", "one_se"], default=[],
                     help="threshold rule(s) to re-read thresholds with (default: both)")
+    ap.add_argument("--fit", action="append", choices=["rows", "selection"], default=[],
+                    help="what thresholds are read off (default: the model's own)")
     a = ap.parse_args()
     sets = {"family_a": dev_notes(a.n, names_d=False, templates_c=False),
             "family_cd": dev_notes(a.n, names_d=True, templates_c=True)}
@@ -66,8 +72,9 @@ def main() -> None:
         s = load_suggester(m)
         res = {"stored": score(s)}
         for rule in a.rule or ["best", "one_se"]:
-            retune(s, calib, rule)
-            res[rule] = score(s)
+            for fit in a.fit or [None]:
+                retune(s, calib, rule, fit)
+                res[rule if fit is None else f"{rule}/{fit}"] = score(s)
         result["models"][m] = res
         print(json.dumps({m: res}), file=sys.stderr, flush=True)
     print(json.dumps(result, indent=2))

@@ -214,6 +214,15 @@ def tune_threshold(probs: Sequence[float] | np.ndarray, labels: Sequence[int] | 
         tp = int((pred & (y == 1)).sum())
         fp = int((pred & (y == 0)).sum())
         curve.append((float(t), 2 * tp / (2 * tp + fp + (total_pos - tp)) if (tp + fp + total_pos) else 0.0))
+    return pick_threshold(curve, total_pos, rule, max_drop)
+
+
+def pick_threshold(curve: Sequence[tuple[float, float]], total_pos: int, rule: str = "best",
+                   max_drop: float = 0.005) -> tuple[float, float]:
+    """(threshold, F1) off an F1 curve in ascending threshold order, by `rule` (see
+    `tune_threshold`); `total_pos`: the gold codes the F1 counts (its standard error)."""
+    if rule not in THRESHOLD_RULES:
+        raise ValueError(f"unknown threshold rule {rule!r} (expected one of {THRESHOLD_RULES})")
     if not curve:
         return 0.5, -1.0
     best = max(f for _, f in curve)

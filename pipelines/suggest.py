@@ -73,7 +73,7 @@ from models.em import (
 )
 from models.imaging import code_for_views, documented_views, view_ranges
 from models.lexical import TermIndex, stem
-from models.ranker import CandidateRanker, IsotonicCalibrator, tune_threshold
+from models.ranker import CandidateRanker, IsotonicCalibrator, pick_threshold, tune_threshold
 from models.supervised import TfidfMultiLabel
 from pipelines.combinations import combinations, redundant
 from pipelines.features import (
@@ -115,6 +115,9 @@ SYSTEMS = (ICD, CPT)
 
 class Analyzer(Protocol):
     def analyze(self, text: str) -> NoteAnalysis: ...
+
+
+THRESHOLD_FITS = ("selection", "rows")
 
 
 @dataclass
@@ -165,6 +168,11 @@ class SuggestConfig:
     # how a decision threshold is read off the dev F1 curve: 'best' (its argmax) or 'one_se'
     # (the lowest threshold within one standard error of the best; models.ranker.tune_threshold)
     threshold_rule: str = "one_se"
+    # what the ICD and CPT thresholds are read off: 'selection' (the dev notes' micro-F1 after the
+    # selection rules, what the benchmarks report) or 'rows' (the F1 over candidate rows, models
+    # trained before session 9). Rows and selection part ways where a rule drops a row (a
+    # redundant component of a combination code, the per-note cap, one code per category...)
+    threshold_fit: str = "selection"
     # per-corpus calibration (models.corpus): a training corpus tagged `"corpus": NAME` in its
     # notes (CodiEsp: "codiesp"), with no dev notes of its own and at least `corpus_min_notes`
     # notes, lends a seeded `corpus_holdout` share of them to calibrate it: the ranker never
@@ -188,6 +196,8 @@ class SuggestConfig:
 
         if self.threshold_rule not in THRESHOLD_RULES:  # fail before minutes of training, not after
             raise ValueError(f"unknown threshold_rule {self.threshold_rule!r} (expected one of {THRESHOLD_RULES})")
+        if self.threshold_fit not in THRESHOLD_FITS:
+            raise ValueError(f"unknown threshold_fit {self.threshold_fit!r} (expected one of {THRESHOLD_FITS})")
 
     @classmethod
     def from_any(cls, config: SuggestConfig | dict[str, Any] | None) -> SuggestConfig:
@@ -918,7 +928,8 @@ class Suggester:
         the fitted calibrators and re-reads the thresholds only (benchmarks/bench_thresholds.py).
         Returns the thresholds."""
         sup = self._supervised_scores([g["text"] for g in dev]) if self.config.supervised else [[] for _ in dev]
-        X, y, systems, missed, elig, codes, notes = self._rows(dev, analyses, sup)
+        cand_lists: list[list[Candidate]] = []
+        X, y, systems, missed, elig, codes, notes = self._rows(dev, analyses, sup, keep=cand_lists)
         raw = self.ranker.decision_scores(X) if self.ranker is not None and len(X) else np.zeros(0)
         for system in SYSTEMS:
             mask = systems == system
@@ -930,7 +941,53 @@ class Suggester:
                 self.metrics[f"dev_{system}_f1_candidates"] = round(f1, 4)
         if CPT in self.calibrators and len(X):
             self._tune_em_threshold(dev, self.calibrators[CPT].predict(raw), y, systems, elig, codes, notes)
+        if self.config.threshold_fit == "selection" and len(X):
+            self._tune_on_selection(dev, analyses, cand_lists, raw)
         return dict(self.thresholds)
+
+    def _tune_on_selection(self, dev: list[dict[str, Any]], analyses: list[NoteAnalysis],
+                           cand_lists: list[list[Candidate]], raw: np.ndarray) -> None:
+        """ICD, then CPT threshold read off the dev notes' micro-F1 after `_select` (the
+        benchmarks' metric), by the config's threshold rule over the same grid as the rows. A
+        note's selection only changes where one of its candidates crosses the threshold, so each
+        note is selected again only then."""
+        reqs = [_request(g["text"], g) for g in dev]
+        scored_notes: list[list[tuple[Candidate, float]]] = []
+        pos = 0
+        for cands in cand_lists:
+            r = raw[pos : pos + len(cands)]
+            pos += len(cands)
+            conf = r.copy()
+            for system in SYSTEMS:
+                mask = np.array([c.system == system for c in cands], dtype=bool)
+                if mask.any() and system in self.calibrators:
+                    conf[mask] = self.calibrators[system].predict(r[mask])
+            order = sorted(range(len(cands)), key=lambda i: (-conf[i], -r[i], cands[i].system, cands[i].code))
+            scored_notes.append([(cands[i], float(conf[i])) for i in order])
+        grid = [round(x, 3) for x in np.arange(0.05, 0.951, 0.01)]
+        for system in (ICD, CPT):
+            if system not in self.calibrators:
+                continue
+            total = sum(len(g[system]) for g in dev)
+            cache: dict[tuple[int, int], tuple[int, int, int]] = {}
+            curve: list[tuple[float, float]] = []
+            for t in grid:
+                thr = {**self.thresholds, system: t}
+                tp = fp = fn = 0
+                for k, (g, scored) in enumerate(zip(dev, scored_notes, strict=True)):
+                    above = sum(1 for c, p in scored if c.system == system and p >= t)
+                    hit = cache.get((k, above))
+                    if hit is None:
+                        icd, cpt = self._select(reqs[k], analyses[k], scored, thr) if scored else ([], [])
+                        chosen = {x.code for x in (icd if system == ICD else cpt)}
+                        matched = {gc for gc in g[system] if any(gold_match(c, [gc]) for c in chosen)}
+                        hit = cache[(k, above)] = (len(matched), sum(1 for c in chosen if not gold_match(c, g[system])),
+                                                   len(g[system]) - len(matched))
+                    tp, fp, fn = tp + hit[0], fp + hit[1], fn + hit[2]
+                curve.append((t, 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else 0.0))
+            thr_s, f1 = pick_threshold(curve, total, self.config.threshold_rule)
+            self.thresholds[system] = thr_s
+            self.metrics[f"dev_{system}_f1_selection"] = round(f1, 4)
 
     def _tune(self, cal: np.ndarray, y: np.ndarray, elig: np.ndarray, n_missed: int) -> tuple[float, float]:
         """(threshold, F1) of one system's calibrated rows by the config's threshold rule; rows
@@ -993,10 +1050,12 @@ class Suggester:
             self.thresholds["em"] = thr
             self.metrics["dev_em_f1_top_candidate"] = round(f1, 4)
 
-    def _rows(self, gold: list[dict[str, Any]], analyses: list[NoteAnalysis], sup: list[list[tuple[str, float]]]
+    def _rows(self, gold: list[dict[str, Any]], analyses: list[NoteAnalysis], sup: list[list[tuple[str, float]]],
+              keep: list[list[Candidate]] | None = None
               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, int], np.ndarray, np.ndarray, np.ndarray]:
         """Ranker rows of every candidate: features, gold label, system, gold codes no candidate
-        covers (per system), whether the selection may emit it, its code and its note's index."""
+        covers (per system), whether the selection may emit it, its code and its note's index.
+        `keep`: receives each note's candidates, in row order (an empty list for a note without)."""
         Xs: list[np.ndarray] = []
         ys: list[int] = []
         systems: list[str] = []
@@ -1010,6 +1069,8 @@ class Suggester:
             maps += self.candidates_many(reqs[i : i + 256], analyses[i : i + 256], sup[i : i + 256])
         for k, (g, an, cmap) in enumerate(zip(gold, analyses, maps, strict=True)):
             cands = list(cmap.values())
+            if keep is not None:
+                keep.append(cands)
             if not cands:
                 missed[ICD] += len(g[ICD])
                 missed[CPT] += len(g[CPT])
@@ -1083,7 +1144,8 @@ class Suggester:
 
             nlp = NlpPipeline.load(folder / "nlp" if meta.get("has_nlp") and (folder / "nlp").exists() else None)
         # artifacts saved before a switch existed keep the behaviour they were trained with
-        s = cls(nlp, SuggestConfig.from_any({"open_phrases": False, "context_features": False, **meta["config"]}))
+        s = cls(nlp, SuggestConfig.from_any({"open_phrases": False, "context_features": False, "threshold_fit": "rows",
+                                              **meta["config"]}))
         s.feature_names = tuple(meta.get("feature_names") or LEGACY_FEATURES)
         unknown = [n for n in s.feature_names if n not in FEATURES]
         if unknown:

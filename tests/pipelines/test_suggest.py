@@ -877,6 +877,43 @@ def test_threshold_rule_is_checked_before_training() -> None:
     assert all(s.thresholds[k] <= best.thresholds[k] for k in ("icd10cm", "cpt"))
 
 
+def test_thresholds_are_read_off_dev_f1_after_selection() -> None:
+    """threshold_fit 'selection': the ICD and CPT thresholds give the dev notes' best micro-F1
+    as the benchmarks compute it (suggest, then compare with gold), and the F1 stored with the
+    model is that F1."""
+    with pytest.raises(ValueError, match="threshold_fit"):
+        SuggestConfig.from_any({"threshold_fit": "notes"})
+    dev = _notes(24, "dev")
+    for i, n in enumerate(dev):  # coders who left a code out: F1 below 1, and the threshold matters
+        if i % 3 == 0 and len(n["icd10cm"]) > 1:
+            n["icd10cm"] = n["icd10cm"][:-1]
+        if i % 4 == 1 and len(n["cpt"]) > 1:
+            n["cpt"] = n["cpt"][:-1]
+    s = Suggester.fit(_notes(32, "train"), dev, {**CONFIG, "threshold_rule": "best"}, nlp=StandInNlp())
+    assert s.config.threshold_fit == "selection"
+
+    def f1(system: str, t: float) -> float:
+        saved = dict(s.thresholds)
+        s.thresholds[system] = t
+        tp = fp = fn = 0
+        for n in dev:
+            r = s.suggest(n["text"], n)
+            got = {x.code for x in (r.icd10cm if system == "icd10cm" else r.cpt)}
+            gold = set(n[system])
+            tp, fp, fn = tp + len(got & gold), fp + len(got - gold), fn + len(gold - got)
+        s.thresholds = saved
+        return 2 * tp / (2 * tp + fp + fn)
+
+    for system in ("icd10cm", "cpt"):
+        chosen = f1(system, s.thresholds[system])
+        assert chosen < 1.0
+        assert chosen == pytest.approx(s.metrics[f"dev_{system}_f1_selection"], abs=1e-4)
+        assert all(f1(system, t) <= chosen + 1e-9 for t in (0.05, 0.15, 0.3, 0.5, 0.7, 0.9))
+    rows = Suggester.fit(_notes(32, "train"), dev, {**CONFIG, "threshold_rule": "best", "threshold_fit": "rows"},
+                         nlp=StandInNlp())
+    assert "dev_icd10cm_f1_selection" not in rows.metrics
+
+
 def test_bench_thresholds_re_reads_the_thresholds_fit_chose() -> None:
     import sys
 
