@@ -8,6 +8,7 @@ analyser. Code numbers only: no CPT descriptor text lives here.
 from __future__ import annotations
 
 import bisect
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -227,10 +228,25 @@ def medicare_admin_code(product: str) -> str | None:
     return next((g for g, products in MEDICARE_ADMIN.items() if product in products), None)
 
 
-def add_vaccine_admin(lines: list[Line], age: int | None = None) -> list[Line]:
+# the clinician counselled the patient or parent about the vaccines given: one sentence that
+# counsels and names vaccines or immunizations ("counseled the parent on each vaccine",
+# "vaccine counseling provided"); CPT bills such administration through age 18 with 90460
+_VACCINE_WORD = r"(?:vaccin\w*|immuni[sz]\w*|shots?)"
+_VACCINE_COUNSEL = re.compile(
+    rf"\bcounsel\w*[^.;\n]*\b{_VACCINE_WORD}\b|\b{_VACCINE_WORD}[^.;\n]*\bcounsel\w*", re.IGNORECASE)
+
+
+def documents_vaccine_counseling(text: str) -> bool:
+    """Whether a sentence of `text` says the patient or parent was counselled about vaccines."""
+    return bool(_VACCINE_COUNSEL.search(text))
+
+
+def add_vaccine_admin(lines: list[Line], age: int | None = None, counseled: bool = False) -> list[Line]:
     """Administration lines for the vaccine products on the claim.
 
     - under 19 with counselling by the physician (90460 already chosen): 90460/90461 kept;
+    - under 19 when the note documents vaccine counselling (`counseled`): 90460, one unit per
+      product (90461, each further component of a combination vaccine, is left to the coder);
     - 65 or older (taken as Medicare) when every product is a Part B vaccine (influenza,
       pneumococcal, hepatitis B): one G0008/G0009/G0010 per product;
     - otherwise 90471 for the first product and 90472 for each other.
@@ -243,6 +259,8 @@ def add_vaccine_admin(lines: list[Line], age: int | None = None) -> list[Line]:
     if "90460" in have and (age is None or age < 19):
         return lines
     rest = [ln for ln in lines if ln.code not in ADMIN_CODES]
+    if counseled and age is not None and age < 19:
+        return [*rest, Line("90460", units=len(products))]
     medicare = [medicare_admin_code(ln.code) for ln in products]
     if age is not None and age >= MEDICARE_AGE and all(medicare):
         return rest + [Line(g) for g in medicare if g]

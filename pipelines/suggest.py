@@ -53,6 +53,7 @@ from models.em import (
     add_vaccine_admin,
     add_venipuncture,
     apply_modifiers,
+    documents_vaccine_counseling,
     drop_preventive_with_wellness,
     is_em,
     is_lab,
@@ -671,7 +672,7 @@ class Suggester:
             mod = laterality_modifier(lat)
             if mod and (entry is None or entry.laterality) and not is_em(c.code) and mod not in ln.modifiers:
                 ln.modifiers.append(mod)
-        lines = add_vaccine_admin(lines, age)
+        lines = add_vaccine_admin(lines, age, documents_vaccine_counseling(text))
         lines = drop_preventive_with_wellness(lines)
         labs_drawn = any(needs_venipuncture(ln.code) for ln in lines) and any(
             m.kind == "lab" and m.assertion == "present" for m in analysis.mentions)

@@ -365,6 +365,41 @@ def test_vaccine_administration_codes(codes: list[str], age: int | None, admin: 
     assert [(ln.code, ln.units) for ln in lines if ln.code in ADMIN_CODES] == admin
 
 
+@pytest.mark.parametrize(
+    ("codes", "age", "counseled", "admin"),
+    [
+        (["90656"], 8, True, [("90460", 1)]),  # under 19, counselled: 90460 per product
+        (["90620", "90734"], 16, True, [("90460", 2)]),
+        (["90656", "90471"], 8, True, [("90460", 1)]),  # the ranker's 90471 is replaced
+        (["90656"], 8, False, [("90471", 1)]),  # no counselling documented
+        (["90656"], 19, True, [("90471", 1)]),  # 19 and over: 90471/90472
+        (["90656"], None, True, [("90471", 1)]),  # age unknown
+    ],
+)
+def test_pediatric_vaccine_counseling_bills_90460(codes: list[str], age: int | None, counseled: bool,
+                                                   admin: list[tuple[str, int]]) -> None:
+    from models.em import ADMIN_CODES
+
+    lines = add_vaccine_admin([Line(c) for c in codes], age, counseled)
+    assert [(ln.code, ln.units) for ln in lines if ln.code in ADMIN_CODES] == admin
+
+
+@pytest.mark.parametrize(
+    ("text", "counseled"),
+    [
+        ("Parent received counseling from the physician on each vaccine.", True),
+        ("Vaccine counseling provided to mother; VIS given.", True),
+        ("Counselled the parents regarding immunizations due today.", True),
+        ("Counseled on diet and exercise. Flu vaccine given.", False),  # counselling about something else
+        ("Flu vaccine administered intramuscularly.", False),
+    ],
+)
+def test_vaccine_counseling_is_read_from_one_sentence(text: str, counseled: bool) -> None:
+    from models.em import documents_vaccine_counseling
+
+    assert documents_vaccine_counseling(text) is counseled
+
+
 @pytest.mark.parametrize("solver", ["ridge", "logistic"])
 def test_column_scorer_matches_decision_function(solver: str) -> None:
     texts = ["hypertension on lisinopril", "type 2 diabetes on metformin", "knee pain after a fall",
