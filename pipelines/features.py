@@ -58,6 +58,17 @@ _DONE = re.compile(r"\b(?:performed|done|today|in (?:the )?(?:clinic|office)|adm
                    re.IGNORECASE)
 
 
+# ... or reported from before this encounter: results someone else (or an earlier visit) billed
+# ("Recent labs: A1c 7.2%", "Reviewed labs: ...", "most recent TSH", "prior echo showed")
+_PRIOR = re.compile(
+    r"\b(?:(?:most )?recent|prior|previous|last|outside|old)\s+(?:labs?|lab work|results?|values?|studies|"
+    r"imaging|bloodwork)\b|\b(?:most recent|previous|prior)\b|\breviewed (?:labs?|lab work|results?|records?)\b|"
+    r"\blabs? (?:reviewed|from)\b", re.IGNORECASE)
+# what still says the test was done at this encounter, whatever else the sentence reports
+_TODAY = re.compile(r"\b(?:today|this visit|in (?:the )?(?:clinic|office)|point[- ]of[- ]care|poc|drawn|collected|"
+                    r"performed)\b", re.IGNORECASE)
+
+
 def mention_sentence(text: str, m: Mention) -> str:
     """The sentence (or clause up to ';' / line end) that holds mention `m`."""
     a = max(text.rfind(x, 0, m.start) for x in (".", ";", "\n")) + 1
@@ -66,10 +77,14 @@ def mention_sentence(text: str, m: Mention) -> str:
 
 
 def done_or_planned(sentence: str) -> tuple[bool, bool]:
-    """(said to be done at this encounter, only ordered/scheduled/referred) for one sentence.
-    "to be done", "to be drawn": the planning phrase itself does not say it was done."""
+    """(said to be done at this encounter, only ordered/scheduled/referred or reported from
+    before) for one sentence. "to be done", "to be drawn": the planning phrase itself does not
+    say it was done; "Recent labs: A1c 7.2%", "Reviewed labs: ...": results from before, unless
+    the sentence also says today, drawn, collected, performed or in the clinic."""
     planned = bool(_PLANNED.search(sentence))
     done = bool(_DONE.search(_PLANNED.sub(" ", sentence) if planned else sentence))
+    if not planned and _PRIOR.search(sentence) and not _TODAY.search(sentence):
+        return False, True  # results from before this encounter ("reviewed" reads them, not done)
     return done, planned and not done
 
 

@@ -443,6 +443,13 @@ def test_only_the_more_probable_of_two_contradictory_siblings_is_suggested(sugge
     ("Lipid panel ordered and drawn today.", False),  # done at this visit after all
     ("Labs drawn today: lipid panel.", False),
     ("Electrocardiogram: normal sinus rhythm.", False),
+    # results from before this encounter are not billed again
+    ("Reviewed labs: lipid panel LDL 146.", True),
+    ("Most recent labs - lipid panel LDL 146.", True),
+    ("Recent labs: lipid panel LDL 146.", True),
+    ("Prior MRI showed a disc bulge.", True),
+    ("Recent labs reviewed; lipid panel drawn today.", False),  # and one done today
+    ("Lipid panel reviewed with the patient.", False),
 ])
 def test_planned_only_procedures(sentence: str, planned: bool) -> None:
     from pipelines.features import planned_only
