@@ -8,6 +8,7 @@ analyser. Code numbers only: no CPT descriptor text lives here.
 from __future__ import annotations
 
 import bisect
+import datetime as dt
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -216,6 +217,9 @@ class Line:
 FLU_VACCINES = frozenset({"90630", "90653", "90654", "90655", "90656", "90657", "90658", "90660", "90661", "90662",
                           "90664", "90666", "90667", "90668", "90672", "90673", "90674", "90682", "90685", "90686",
                           "90687", "90688", "90689", "90694", "90756"})
+# from the 2024-25 season every US influenza vaccine is trivalent (FDA VRBPAC, March 2024: the
+# B/Yamagata lineage was dropped), so a quadrivalent product is no longer what was given
+TRIVALENT_FLU_FROM = dt.date(2024, 7, 1)
 PNEUMO_VACCINES = frozenset({"90670", "90671", "90677", "90732"})
 HEPB_VACCINES = frozenset({"90739", "90740", "90743", "90744", "90746", "90747", "90759"})
 MEDICARE_ADMIN = {"G0008": FLU_VACCINES, "G0009": PNEUMO_VACCINES, "G0010": HEPB_VACCINES}
@@ -268,6 +272,20 @@ def add_vaccine_admin(lines: list[Line], age: int | None = None, counseled: bool
     if len(products) > 1:
         out.append(Line(VACCINE_ADMIN_EACH_ADDITIONAL, units=len(products) - 1))
     return out
+
+
+def one_flu_vaccine(codes_by_probability: Sequence[str], descriptions: dict[str, str],
+                    day: dt.date | None) -> set[str]:
+    """The influenza vaccine products to drop: one is given per encounter. From the 2024-25
+    season (or with no date of service) a trivalent product is kept over a quadrivalent one;
+    otherwise the most probable (`codes_by_probability`, best first) stays."""
+    flu = [c for c in codes_by_probability if c in FLU_VACCINES]
+    if len(flu) < 2:
+        return set()
+    keep = flu
+    if day is None or day >= TRIVALENT_FLU_FROM:
+        keep = [c for c in flu if "quadrivalent" not in descriptions.get(c, "").lower()] or flu
+    return set(flu) - {keep[0]}
 
 
 # Medicare's annual wellness visit (initial G0438, subsequent G0439) is billed instead of the

@@ -66,6 +66,7 @@ from models.em import (
     level_from_time,
     needs_venipuncture,
     office_em,
+    one_flu_vaccine,
     phone_em_code,
     preventive_code,
     psychotherapy_code,
@@ -665,6 +666,12 @@ class Suggester:
                 sites.add(site)
             kept.append((c, p))
         chosen = kept
+        # one influenza vaccine per encounter (trivalent from the 2024-25 season)
+        catalog = self.cs.procedures.catalog
+        extra_flu = one_flu_vaccine([c.code for c, _ in chosen],
+                                    {c.code: catalog[c.code].description for c, _ in chosen if c.code in catalog},
+                                    _day(req.date_of_service))
+        chosen = [(c, p) for c, p in chosen if c.code not in extra_flu]
         lines = [Line(c.code, list(c.modifiers), _units(c)) for c, _ in chosen]
         for ln, (c, _) in zip(lines, chosen, strict=True):
             entry = self.cs.procedures.catalog.get(c.code)

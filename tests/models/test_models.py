@@ -434,3 +434,23 @@ def test_one_se_threshold_rule_takes_the_lowest_statistically_tied_threshold() -
     assert f_cap >= f_best - 0.005 and t_se <= t_cap <= t_best
     with pytest.raises(ValueError, match="threshold rule"):
         tune_threshold(probs, labels, rule="median")
+
+
+@pytest.mark.parametrize(
+    ("codes", "day", "dropped"),
+    [
+        (["90686", "90656"], "2025-11-03", {"90686"}),  # 2024-25 season on: the trivalent product stays
+        (["90686", "90656"], None, {"90686"}),
+        (["90686", "90656"], "2023-10-02", {"90656"}),  # before it: the more probable stays
+        (["90656", "90715"], "2025-11-03", set()),  # one flu product and Tdap: nothing to drop
+        (["90686"], "2025-11-03", set()),  # a lone quadrivalent code is the coder's call
+    ],
+)
+def test_one_influenza_vaccine_per_encounter(codes: list[str], day: str | None, dropped: set[str]) -> None:
+    import datetime as dt
+
+    from models.em import one_flu_vaccine
+
+    desc = {"90686": "Influenza vaccine, quadrivalent, preservative-free", "90656": "Influenza vaccine, trivalent",
+            "90715": "Tdap vaccine"}
+    assert one_flu_vaccine(codes, desc, dt.date.fromisoformat(day) if day else None) == dropped
