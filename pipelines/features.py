@@ -123,7 +123,11 @@ _ATTR_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
     "type": {"1": ("type 1",), "2": ("type 2",)},
     "trimester": {"1": ("first trimester",), "2": ("second trimester",), "3": ("third trimester",)},
     "severity": {"mild": ("mild",), "moderate": ("moderate",), "severe": ("severe",)},
+    "exacerbation": {"with": ("exacerbation",)},
 }
+# attributes that move a code to a sibling only where a sibling names them (an exacerbation near
+# "gout" or "type 2 diabetes" must not move the code to an unspecified sibling)
+_SIBLING_ONLY = frozenset({"exacerbation"})
 _MISSING_NAMES: dict[str, str] = {
     "laterality": "laterality (right, left or bilateral)",
     "episode": "episode of care (initial, subsequent or sequela)",
@@ -246,8 +250,15 @@ def _resolve(info: CodeInfo, code: str, attrs: tuple[tuple[str, str], ...]) -> t
     if icd.is_billable(key, fy):
         parent = icd.parent(key)
         desc = icd.description(key).lower()
+        def sibling_has(a: str) -> bool:
+            words = _ATTR_WORDS[a].get(attributes[a], ())
+            return parent is not None and any(
+                w in icd.description(k).lower() for k in icd.billable_descendants(parent, fy) if len(k) == len(key)
+                for w in words)
+
         wants_other = any(
             attributes.get(a) and not any(w in desc for w in _ATTR_WORDS[a].get(attributes[a], ()))
+            and (a not in _SIBLING_ONLY or sibling_has(a))
             for a in _ATTR_WORDS
         )
         if not wants_other or parent is None:

@@ -39,6 +39,10 @@ _WEEKS = re.compile(r"\b(\d{1,2})(?:\s*(?:\+|and)\s*\d/7)?\s*(?:weeks?|wks?)(?:'
 _GA = re.compile(r"\b(?:ga|gestational age)\s*(?:of\s*)?(\d{1,2})\s*(?:w|wk|weeks?)", _I)
 _TRI_MAP = {"first": "1", "1st": "1", "second": "2", "2nd": "2", "third": "3", "3rd": "3"}
 _CONTROL = re.compile(r"\b(uncontrolled|poorly controlled|not well controlled|not at goal|well[- ]controlled|controlled|at goal|stable|worsening|improving|exacerbation|flare)\b", _I)
+# an exacerbation documented with the condition ("asthma, mild intermittent, exacerbated", "with
+# flare"); "without exacerbation", "no flares" are not
+_EXACERBATION = re.compile(
+    r"(?<!without )(?<!no )(?<!non-)(?<!non )\b(?:exacerbat(?:ion|ions|ed|ing)|flares?|flared|flaring|flare-ups?)\b", _I)
 BODY_SITES = ["knee", "hip", "shoulder", "ankle", "wrist", "elbow", "foot", "feet", "hand", "finger", "toe", "thumb", "neck", "back", "chest", "abdomen", "head", "ear", "eye", "throat", "nose", "lung", "lungs", "heart", "kidney", "liver", "breast", "arm", "leg", "thigh", "calf", "forearm", "scalp", "face", "lip", "jaw", "spine", "lumbar", "cervical", "thoracic", "sacral", "pelvis", "groin", "buttock", "heel", "skin", "bladder", "prostate", "colon", "tongue", "gum", "mouth", "axilla", "nail", "trunk"]
 _BODY = re.compile(r"\b(" + "|".join(BODY_SITES) + r")s?\b", _I)
 _WINDOW = 48
@@ -69,6 +73,7 @@ _SCANS: list[tuple[str, re.Pattern[str], object]] = [
     ("ga", _GA, lambda m: m.group(1)),
     ("body_site", _BODY, lambda m: m.group(1).lower()),
     ("control", _CONTROL, lambda m: m.group(1).lower().replace(" ", "_").replace("-", "_")),
+    ("exacerbation", _EXACERBATION, "with"),
 ]
 # literal substrings at least one of which every match of the pattern contains
 _NEEDLES: dict[str, tuple[str, ...]] = {
@@ -78,6 +83,7 @@ _NEEDLES: dict[str, tuple[str, ...]] = {
     "episode:initial": ("initial", "active treatment", "new injury", "injured", "acute injury", "presents"),
     "stage": ("stage", "grade", "class", "ckd", "gold"),
     "type": ("type", "dm"),
+    "exacerbation": ("exacerbat", "flar"),
     "trimester": ("trimester",),
     "weeks": ("week", "wk"),
     "ga": ("ga", "gestational"),
@@ -142,7 +148,7 @@ class AttributeScanner:
                 if hits[key] and self.first(key, lo, hi) is not None:
                     attrs[group] = v
                     break
-        for name in ("severity", "stage", "control"):
+        for name in ("severity", "stage", "control", "exacerbation"):
             if hits[name]:
                 found = self.first(name, lo, hi)
                 if found is not None:

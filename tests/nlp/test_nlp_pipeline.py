@@ -244,12 +244,19 @@ def test_procedure_and_lab_candidates_from_catalog(nlp: NlpPipeline) -> None:
         ("Preeclampsia in the second trimester.", "Preeclampsia", "trimester", "2"),
         ("Shoulder pain.", "Shoulder pain", "body_site", "shoulder"),
         ("T2DM, uncontrolled (A1c 9.1).", "T2DM", "control", "uncontrolled"),
+        ("Asthma, mild intermittent, exacerbated.", "Asthma", "exacerbation", "with"),
+        ("Moderate persistent asthma with flare.", "asthma", "exacerbation", "with"),
     ],
 )
 def test_attributes(nlp: NlpPipeline, text: str, mention: str, key: str, value: str) -> None:
     a = nlp.analyze(text)
     m = _find(a, mention)
     assert m.attributes.get(key) == value, m.attributes
+
+
+@pytest.mark.parametrize("text", ["Moderate persistent asthma without exacerbation.", "Asthma, no flares this year."])
+def test_exacerbation_denied_is_not_an_attribute(nlp: NlpPipeline, text: str) -> None:
+    assert "exacerbation" not in _find(nlp.analyze(text), "sthma").attributes
 
 
 def test_attributes_do_not_leak_between_problems(nlp: NlpPipeline) -> None:

@@ -184,6 +184,15 @@ def test_specificity_uses_laterality_or_prompts(suggester: Suggester) -> None:
     assert code == "M25.561" and agree == 1 and conflict == 0 and prompt is None
 
 
+def test_documented_exacerbation_resolves_within_its_code_family(suggester: Suggester) -> None:
+    info = suggester.info
+    code, changed, agree, _, _ = info.resolve("J45.20", {"exacerbation": "with"})
+    assert (code, changed, agree) == ("J45.21", True, 1)  # mild intermittent asthma with exacerbation
+    # a family without exacerbation codes keeps its code (no move to an unspecified sibling)
+    assert info.resolve("E11.65", {"exacerbation": "with"})[:2] == ("E11.65", False)
+    assert info.resolve("M10.9", {"exacerbation": "with"})[:2] == ("M10.9", False)
+
+
 def test_em_levels_and_modifiers(suggester: Suggester) -> None:
     r = suggester.suggest("HPI: New patient with type 2 diabetes. Total time 47 min. Video visit.\n"
                           "Assessment: type 2 diabetes.", {"setting": "telehealth"})
