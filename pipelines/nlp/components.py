@@ -182,7 +182,8 @@ class MentionsComponent:
         self._lexicon = lex
         self._cand_cache = {}
         lex.norm = self.normalizer
-        self.normalizer.fixer = SpellFixer(lex.vocab, lex.words) if lex.words else None
+        self.normalizer.fixer = (SpellFixer(lex.vocab, lex.words, keys=(k for k in lex.entries if " " not in k))
+                                 if lex.words else None)
 
     def __call__(self, doc: Doc) -> Doc:
         text = doc_text(doc)

@@ -56,6 +56,27 @@ def _deletes(w: str) -> set[str]:
     return {w} | {w[:i] + w[i + 1 :] for i in range(len(w))}
 
 
+# British -> American medical spelling, tried in order on a word no lexicon key holds
+_BRITISH = (
+    (re.compile(r"is(e|ed|es|ing|ation|ations)$"), r"iz\1"),  # generalised, localised, hospitalisation
+    (re.compile(r"ys(e|ed|es|ing)$"), r"yz\1"),  # analysed, paralysed
+    (re.compile(r"our(s|al)?$"), r"or\1"),  # tumour, tumours
+)
+_DIGRAPHS = ((re.compile(r"(?<=[a-z])ae|^ae"), "e"), (re.compile(r"(?<=[a-z])oe|^oe"), "e"))  # anaemia, oedema
+
+
+def american(word: str) -> str:
+    """The American spelling of a British medical spelling ("generalised" -> "generalized",
+    "oedema" -> "edema", "anaemia" -> "anemia", "tumour" -> "tumor"); other words unchanged.
+    A candidate only: the caller keeps it where the lexicon knows the result."""
+    out = word
+    for pat, rep in _BRITISH:
+        out = pat.sub(rep, out)
+    for pat, rep in _DIGRAPHS:
+        out = pat.sub(rep, out)
+    return out
+
+
 class SpellFixer:
     """Typo repair for words nobody knows: a raw word of `min_len`+ letters that is neither a
     lexicon token nor a `known` word becomes the lexicon token at optimal-string-alignment
@@ -65,10 +86,14 @@ class SpellFixer:
     are rare and prefixes change meaning (a-traumatic). Candidates come from a single-deletion
     index (SymSpell's idea), the distance check from RapidFuzz."""
 
-    def __init__(self, vocab: Iterable[str], known: Iterable[str] = (), min_len: int = 5) -> None:
+    def __init__(self, vocab: Iterable[str], known: Iterable[str] = (), min_len: int = 5,
+                 keys: Iterable[str] = ()) -> None:
         self.min_len = min_len
         self.vocab = frozenset(vocab)
         self.known = frozenset(known)
+        # one-word lexicon keys: a British spelling that is a key of its own keeps its own
+        # (curated) codes ("hyperlipidaemia" -> E78.5, where "hyperlipidemia" is ambiguous)
+        self.keys = frozenset(keys)
         index: dict[str, list[str]] = {}
         for w in self.vocab | self.known:
             if len(w) >= min_len - 1 and w.isalpha():
@@ -77,8 +102,14 @@ class SpellFixer:
         self.index = index
 
     def fix(self, word: str) -> str | None:
-        if (len(word) < self.min_len or not word.isalpha() or word in self.vocab or word in self.known
-                or stem(word) in self.vocab):
+        if len(word) < self.min_len or not word.isalpha():
+            return None
+        us = american(word)
+        if us != word and word not in self.keys and stem(us) in self.vocab:
+            # a British spelling of a lexicon word ("generalised", "oedema", "tumour"), even where a
+            # curated British key holds it too: the American key is the code sets' own wording
+            return stem(us)
+        if word in self.vocab or word in self.known or stem(word) in self.vocab:
             return None
         from rapidfuzz.distance import OSA
 

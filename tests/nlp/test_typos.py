@@ -54,3 +54,29 @@ def test_common_words_are_not_rewritten(nlp):
                                   "History of Cushing\u2019s syndrome."])
 def test_possessive_eponyms(nlp, text):
     assert "E24.9" in _codes(nlp, text)
+
+
+@pytest.mark.parametrize(
+    ("british", "code"),
+    [
+        ("Generalised atherosclerosis.", "I70.91"),  # "generalised" is also a word of a curated key
+        ("Localised swelling of the knee.", "R22.4"),
+        ("Ischaemic heart disease.", "I25.9"),
+        ("Oesophagitis.", "K20.90"),
+    ],
+)
+def test_british_spellings_find_the_code_sets_wording(nlp, british, code):
+    american = british.replace("ised", "ized").replace("ae", "e").replace("Oe", "E")
+    assert code in _codes(nlp, american)
+    assert _codes(nlp, british) == _codes(nlp, american)
+
+
+def test_british_spelling_rules():
+    from pipelines.nlp.normalize import american
+
+    assert [american(w) for w in ["generalised", "oedema", "anaemia", "tumour", "paralysed", "hospitalisation"]] == \
+        ["generalized", "edema", "anemia", "tumor", "paralyzed", "hospitalization"]
+    f = SpellFixer(vocab={"generalized", "hyperlipidemia", "hyperlipidaemia"}, keys={"hyperlipidaemia"})
+    assert f.fix("generalised") == "generalized"
+    assert f.fix("hyperlipidaemia") is None  # a one-word key of its own keeps its curated codes
+    assert f.fix("exercise") is None  # "exercize" is no lexicon word: left alone
