@@ -261,10 +261,18 @@ def _resolve(info: CodeInfo, code: str, attrs: tuple[tuple[str, str], ...]) -> t
             and (a not in _SIBLING_ONLY or sibling_has(a))
             for a in _ATTR_WORDS
         )
-        if not wants_other or parent is None:
+        # a documented stage or class ("stage G5", "class III") that this code does not name
+        # moves it to the code of its category that does (N18.9 -> N18.5, E66.9 -> E66.813)
+        stage = attributes.get("stage")
+        staged = [k for k in icd.billable_descendants(key[:3], fy) if _names_stage(icd.description(k).lower(), stage)] \
+            if stage and not _names_stage(desc, stage) else []
+        if staged:
+            pool = icd.billable_descendants(key[:3], fy)
+        elif not wants_other or parent is None:
             agree, conflict = _attr_score(desc, attributes)
             return dotted(key), False, agree, conflict, None
-        pool = [k for k in icd.billable_descendants(parent, fy) if len(k) == len(key)]
+        else:
+            pool = [k for k in icd.billable_descendants(parent, fy) if len(k) == len(key)]
     else:
         pool = icd.billable_descendants(key, fy)
     if not pool:
@@ -298,9 +306,19 @@ def _attr_score(desc: str, attributes: dict[str, str]) -> tuple[int, int]:
         elif any(w in desc for other, ws in values.items() if other != v for w in ws):
             conflict += 1
     stage = attributes.get("stage")
-    if stage and f"stage {stage}".lower() in desc:
+    if stage and _names_stage(desc, stage):
         agree += 1
+    elif stage and _STAGE_WORD.search(desc):
+        conflict += 1  # the description names another stage or class
     return agree, conflict
+
+
+_STAGE_WORD = re.compile(r"\b(?:stage|class) [0-9]")
+
+
+def _names_stage(desc: str, stage: str | None) -> bool:
+    """Whether a (lower-case) description names this stage or class ("stage 5", "class 3")."""
+    return bool(stage) and bool(re.search(rf"\b(?:stage|class) {re.escape(stage.lower())}\b", desc))
 
 
 def _missing_detail(icd: Any, pool: list[str], chosen: str, attributes: dict[str, str]) -> list[str]:

@@ -26,7 +26,7 @@ _SEVERITY = re.compile(
     r"mild(?:ly)?|moderate(?:ly)?|severe(?:ly)?|intractable|life[- ]threatening)\b",
     _I,
 )
-_STAGE = re.compile(r"\b(?:stage|grade|class|ckd|gold)\s*([0-5]|i{1,3}|iv|v)([ab])?\b", _I)
+_STAGE = re.compile(r"\b(?:stage|grade|class|ckd|gold)\s*(?:g(?=[0-5]))?([0-5]|i{1,3}|iv|v)([ab])?\b", _I)  # KDIGO "G3a"
 _ROMAN = {"i": "1", "ii": "2", "iii": "3", "iv": "4", "v": "5"}
 _TYPE = re.compile(r"\btype\s*(1|2|i{1,2}|one|two)\b|\bt([12])\s?dm\b|\bdm\s?([12]|i{1,2})\b|\b(niddm|iddm)\b", _I)
 _EPISODE = [

@@ -13,6 +13,16 @@ from collections.abc import Iterable, Iterator
 # word-ish tokens: letters/digits, allowing internal slash or apostrophe ("s/p", "a/p", "crohn's")
 TOKEN_RE = re.compile(r"[A-Za-z0-9]+(?:[/'\u2019][A-Za-z0-9]+)*")
 
+
+def _enumerator(text: str, m: re.Match[str]) -> bool:
+    """Whether token `m` is a list item's number: 1-2 digits that open their line (after
+    spaces or '#') and are followed by '.' or ')' and a space."""
+    a, b = m.span()
+    if b - a > 2 or not text[a:b].isdigit() or text[b : b + 1] not in (".", ")") or text[b + 1 : b + 2] not in (" ", "\t"):
+        return False
+    line = text.rfind("\n", 0, a) + 1
+    return not text[line:a].strip(" \t#")
+
 # dropped on both sides before matching (never carry the meaning of a code on their own)
 STOPWORDS = frozenset(
     ["a", "an", "and", "the", "of", "with", "to", "in", "on", "for", "by", "or", "nos", "unspecified", "as", "at", "is", "are", "was", "were", "be", "been", "being", "his", "her", "their", "its", "this", "that", "these", "those", "from", "into", "mellitus", "primary", "unilateral", "specified", "organism", "site"]
@@ -177,8 +187,12 @@ class Normalizer:
         return out
 
     def spans(self, text: str, offset: int = 0) -> Iterator[tuple[str, int, int]]:
-        """(normalised token, start, end) for every content token in `text`."""
+        """(normalised token, start, end) for every content token in `text`. A list item's number
+        ("1. Obesity class III", "2) CKD") is no content token: as a word of a sorted-word key it
+        would name a code of its own ("1 class obesity" is "Obesity, class 1")."""
         for m in TOKEN_RE.finditer(text):
+            if _enumerator(text, m):
+                continue
             for t in self.norm_token(m.group()):
                 yield t, m.start() + offset, m.end() + offset
 

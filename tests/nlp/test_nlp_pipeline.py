@@ -254,6 +254,17 @@ def test_attributes(nlp: NlpPipeline, text: str, mention: str, key: str, value: 
     assert m.attributes.get(key) == value, m.attributes
 
 
+def test_list_numbers_are_not_words_of_a_mention(nlp: NlpPipeline) -> None:
+    # "1. Obesity class III": the item number with "obesity class" is the sorted-word key of
+    # "Obesity, class 1" (E66.811)
+    a = nlp.analyze("Assessment:\n1. Obesity class III, diet counseling.\n2) CKD stage G5.\n#3. Type diabetes.")
+    codes = {c.code for m in a.mentions for c in m.candidates}
+    assert "E66.811" not in codes
+    assert _find(a, "Obesity class III").attributes.get("stage") == "3"
+    assert _find(a, "CKD").attributes.get("stage") == "5"  # KDIGO G-stage
+    assert not any(m.text.startswith(("1", "2", "#")) for m in a.mentions)
+
+
 @pytest.mark.parametrize("text", ["Moderate persistent asthma without exacerbation.", "Asthma, no flares this year."])
 def test_exacerbation_denied_is_not_an_attribute(nlp: NlpPipeline, text: str) -> None:
     assert "exacerbation" not in _find(nlp.analyze(text), "sthma").attributes

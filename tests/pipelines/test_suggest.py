@@ -193,12 +193,42 @@ def test_documented_exacerbation_resolves_within_its_code_family(suggester: Sugg
     assert info.resolve("M10.9", {"exacerbation": "with"})[:2] == ("M10.9", False)
 
 
+@pytest.mark.parametrize(("code", "stage", "want"), [
+    ("N18.9", "5", "N18.5"),  # CKD, stage documented apart from the name
+    ("N18.30", "3a", "N18.31"),
+    ("E66.9", "3", "E66.813"),  # obesity class 3
+    ("I10", "2", "I10"),  # hypertension stage 2: no staged code in the category
+    ("I50.22", "3", "I50.22"),  # NYHA class III: heart failure codes name no class
+])
+def test_documented_stage_resolves_within_the_category(suggester: Suggester, code: str, stage: str, want: str) -> None:
+    got, changed, agree, conflict, _ = suggester.info.resolve(code, {"stage": stage})
+    assert (got, changed) == (want, want != code)
+    assert conflict == 0
+
+
 def test_em_levels_and_modifiers(suggester: Suggester) -> None:
     r = suggester.suggest("HPI: New patient with type 2 diabetes. Total time 47 min. Video visit.\n"
                           "Assessment: type 2 diabetes.", {"setting": "telehealth"})
     em = [s for s in r.cpt if s.code.startswith("992")]
     assert [s.code for s in em] == ["99204"]
     assert "95" in em[0].modifiers
+
+
+def test_billed_vaccine_brings_z23(suggester: Suggester) -> None:
+    import dataclasses
+
+    r = suggester.suggest(NOTES[2][0])
+    assert "90686" in {s.code for s in r.cpt}
+    z = next(s for s in r.icd10cm if s.code == "Z23")  # not a candidate of this tiny model: the rule adds it
+    assert z.evidence and all(NOTES[2][0][e.start:e.end] == e.text for e in z.evidence)
+    assert not [f for f in r.validation.findings if f.rule == "dx_not_supporting_procedure"]
+    off = Suggester(suggester.nlp, dataclasses.replace(suggester.config, immunization_z23=False))
+    off.__dict__.update({k: v for k, v in suggester.__dict__.items() if k != "config"})
+    r_off = off.suggest(NOTES[2][0])
+    assert "Z23" not in {s.code for s in r_off.icd10cm}
+    # without Z23 the validator says the diagnoses do not support the vaccine lines
+    assert {"90686", "90471"} <= {c for f in r_off.validation.findings if f.rule == "dx_not_supporting_procedure"
+                                  for c in f.codes}
 
 
 def test_vaccine_admin_added(suggester: Suggester) -> None:
