@@ -508,8 +508,7 @@ class Suggester:
                 raw: np.ndarray | None = None, thresholds: dict[str, float] | None = None,
                 tail: list[tuple[str, float]] | None = None) -> SuggestionSet:
         # by confidence, then (within an isotonic plateau) by the ranker's raw score, then by code
-        tie = raw if raw is not None else np.zeros(len(cands))
-        order = sorted(range(len(cands)), key=lambda i: (-conf[i], -tie[i], cands[i].system, cands[i].code))
+        order = _rank_order(cands, conf, raw if raw is not None else np.zeros(len(cands)))
         scored = [(cands[i], conf[i]) for i in order]
         icd_s, cpt_s = self._select(req, analysis, scored, thresholds or self.thresholds)
         ranked = Ranked(
@@ -985,7 +984,7 @@ class Suggester:
                 mask = np.array([c.system == system for c in cands], dtype=bool)
                 if mask.any() and system in self.calibrators:
                     conf[mask] = self.calibrators[system].predict(r[mask])
-            order = sorted(range(len(cands)), key=lambda i: (-conf[i], -r[i], cands[i].system, cands[i].code))
+            order = _rank_order(cands, conf, r)
             scored_notes.append([(cands[i], float(conf[i])) for i in order])
         grid = [round(x, 3) for x in np.arange(0.05, 0.951, 0.01)]
         for system in (ICD, CPT):
@@ -1379,6 +1378,13 @@ def _add_combinations(b: _CandidateBuilder, analysis: NoteAnalysis) -> None:
         for t in triggers:
             for m in by_code[t]:
                 cand.add_mention(m)
+
+
+def _rank_order(cands: Sequence[Candidate], conf: np.ndarray, raw: np.ndarray) -> list[int]:
+    """Candidate indices by confidence, then (within an isotonic plateau) by the ranker's raw
+    score, then by code; both compared at 1e-9, so float noise in the last bits never decides."""
+    c9, r9 = np.round(conf, 9), np.round(raw, 9)
+    return sorted(range(len(cands)), key=lambda i: (-c9[i], -r9[i], cands[i].system, cands[i].code))
 
 
 def _credit(cand: Candidate, source: str, score: float) -> None:

@@ -454,3 +454,16 @@ def test_one_influenza_vaccine_per_encounter(codes: list[str], day: str | None, 
     desc = {"90686": "Influenza vaccine, quadrivalent, preservative-free", "90656": "Influenza vaccine, trivalent",
             "90715": "Tdap vaccine"}
     assert one_flu_vaccine(codes, desc, dt.date.fromisoformat(day) if day else None) == dropped
+
+
+def test_note_level_scores_do_not_depend_on_the_batch() -> None:
+    # a batch job must score a note exactly as the service scores it alone (a float32 BLAS
+    # product over a whole batch sums in a size-dependent order)
+    rng = np.random.default_rng(0)
+    words = [f"w{j}" for j in range(400)]
+    texts = [" ".join(rng.choice(words, 40)) for _ in range(500)]
+    labels = [[f"C{j}" for j in rng.choice(60, 3, replace=False)] for _ in range(500)]
+    m = TfidfMultiLabel(min_count=2, dense_min_df=20).fit(texts, labels)
+    batch = m.predict_proba(texts)
+    for i in (0, 7, 259, 499):
+        assert np.array_equal(m.predict_proba([texts[i]])[0], batch[i])
