@@ -66,7 +66,7 @@ def _deletes(w: str) -> set[str]:
     return {w} | {w[:i] + w[i + 1 :] for i in range(len(w))}
 
 
-# British -> American medical spelling, tried in order on a word no lexicon key holds
+# British -> American medical spelling (SpellFixer.fix: kept where the lexicon knows the result)
 _BRITISH = (
     (re.compile(r"is(e|ed|es|ing|ation|ations)$"), r"iz\1"),  # generalised, localised, hospitalisation
     (re.compile(r"ys(e|ed|es|ing)$"), r"yz\1"),  # analysed, paralysed
