@@ -447,14 +447,19 @@ class Suggester:
             raw = np.array([max(c.lex, c.term, 0.8 * c.dense, c.sup, 0.9 * c.rule) for c in cands])
         else:
             raw = self.ranker.decision_scores(X)
-        out = raw.copy()
         note = np.repeat(np.arange(len(groups)), groups) if groups is not None else np.zeros(len(cands), dtype=int)
+        return self._confidence(cands, raw, None if weights is None else weights[note]), raw
+
+    def _confidence(self, cands: Sequence[Candidate], raw: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+        """Calibrated confidence of each candidate from its raw ranker score, per code system
+        (`weights`: one row of corpus probabilities per candidate, or None: the primary
+        calibration). A system without a calibrator keeps the raw score."""
+        out = raw.copy()
         for system in SYSTEMS:
-            cal = self.calibrators.get(system)
-            mask = np.array([c.system == system for c in cands])
-            if cal is not None and mask.any():
-                out[mask] = self._calibrate(system, raw[mask], None if weights is None else weights[note[mask]])
-        return np.clip(out, 0.0, 1.0), raw
+            mask = np.array([c.system == system for c in cands], dtype=bool)
+            if system in self.calibrators and mask.any():
+                out[mask] = self._calibrate(system, raw[mask], None if weights is None else weights[mask])
+        return np.clip(out, 0.0, 1.0)
 
     def _calibrate(self, system: str, raw: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
         """The primary calibrator's probabilities, or their mix with the corpora's calibrators
@@ -979,11 +984,7 @@ class Suggester:
         for cands in cand_lists:
             r = raw[pos : pos + len(cands)]
             pos += len(cands)
-            conf = r.copy()
-            for system in SYSTEMS:
-                mask = np.array([c.system == system for c in cands], dtype=bool)
-                if mask.any() and system in self.calibrators:
-                    conf[mask] = self.calibrators[system].predict(r[mask])
+            conf = self._confidence(cands, r)
             order = _rank_order(cands, conf, r)
             scored_notes.append([(cands[i], float(conf[i])) for i in order])
         grid = [round(x, 3) for x in np.arange(0.05, 0.951, 0.01)]
