@@ -250,15 +250,11 @@ def _resolve(info: CodeInfo, code: str, attrs: tuple[tuple[str, str], ...]) -> t
     if icd.is_billable(key, fy):
         parent = icd.parent(key)
         desc = icd.description(key).lower()
-        def sibling_has(a: str) -> bool:
-            words = _ATTR_WORDS[a].get(attributes[a], ())
-            return parent is not None and any(
-                w in icd.description(k).lower() for k in icd.billable_descendants(parent, fy) if len(k) == len(key)
-                for w in words)
-
+        siblings = [k for k in icd.billable_descendants(parent, fy) if len(k) == len(key)] if parent is not None else []
         wants_other = any(
             attributes.get(a) and not any(w in desc for w in _ATTR_WORDS[a].get(attributes[a], ()))
-            and (a not in _SIBLING_ONLY or sibling_has(a))
+            and (a not in _SIBLING_ONLY or any(w in icd.description(k).lower() for k in siblings
+                                               for w in _ATTR_WORDS[a].get(attributes[a], ())))
             for a in _ATTR_WORDS
         )
         # a documented stage or class ("stage G5", "class III") that this code does not name
@@ -272,7 +268,7 @@ def _resolve(info: CodeInfo, code: str, attrs: tuple[tuple[str, str], ...]) -> t
             agree, conflict = _attr_score(desc, attributes)
             return dotted(key), False, agree, conflict, None
         else:
-            pool = [k for k in icd.billable_descendants(parent, fy) if len(k) == len(key)]
+            pool = siblings
     else:
         pool = icd.billable_descendants(key, fy)
     if not pool:

@@ -366,7 +366,7 @@ def _keyable(lex: Lexicon, code: str, text: str) -> bool:
     cause of an injury by itself, so it keys nothing. Their longer texts still do."""
     if code[0] not in "VWXY":
         return True
-    return len([t for t in lex.norm.tokens(text) if t not in GENERIC and t != "unspecified"]) > 1
+    return len([t for t in lex.norm.tokens(text) if t not in GENERIC]) > 1
 
 
 _NEOPLASM_TEMPLATES = {
