@@ -96,6 +96,7 @@ from pipelines.features import (
     planned_only,
     set_context,
 )
+from pipelines.flu_seasons import season_code
 from pipelines.nlp.types import EncounterFacts, Mention, NoteAnalysis
 from pipelines.schemas import (
     Alternative,
@@ -680,6 +681,12 @@ class Suggester:
                                     {c.code: catalog[c.code].description for c, _ in chosen if c.code in catalog},
                                     _day(req.date_of_service))
         chosen = [(c, p) for c, p in chosen if c.code not in extra_flu]
+        # a product named without its valence is billed with its season's (rules/influenza_seasons.yaml)
+        for i, (c, p) in enumerate(chosen):
+            code, _rule = season_code(c.code, _day(req.date_of_service), text)
+            if code != c.code and code in catalog and not any(x.code == code for x, _ in chosen):
+                chosen[i] = (replace(c, code=code), p)
+                located[code] = located.get(c.code, [])
         lines = [Line(c.code, list(c.modifiers), _units(c)) for c, _ in chosen]
         for ln, (c, _) in zip(lines, chosen, strict=True):
             entry = self.cs.procedures.catalog.get(c.code)

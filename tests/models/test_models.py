@@ -443,7 +443,7 @@ def test_one_se_threshold_rule_takes_the_lowest_statistically_tied_threshold() -
         (["90686", "90656"], None, {"90686"}),
         (["90686", "90656"], "2023-10-02", {"90656"}),  # before it: the more probable stays
         (["90656", "90715"], "2025-11-03", set()),  # one flu product and Tdap: nothing to drop
-        (["90686"], "2025-11-03", set()),  # a lone quadrivalent code is the coder's call
+        (["90686"], "2025-11-03", set()),  # one product: the season rule (pipelines.flu_seasons) may re-code it
     ],
 )
 def test_one_influenza_vaccine_per_encounter(codes: list[str], day: str | None, dropped: set[str]) -> None:

@@ -239,6 +239,20 @@ def test_vaccine_admin_added(suggester: Suggester) -> None:
     assert "25" in em.modifiers
 
 
+def test_influenza_vaccine_billed_with_its_seasons_valence(suggester: Suggester) -> None:
+    # every US flu vaccine is trivalent from the 2024-25 season: "influenza vaccine given" is 90656
+    r = suggester.suggest(NOTES[2][0], {"date_of_service": "2025-10-04"})
+    codes = [s.code for s in r.cpt]
+    assert "90656" in codes and "90686" not in codes and "90471" in codes
+    line = next(s for s in r.cpt if s.code == "90656")
+    assert line.evidence and all(NOTES[2][0][e.start:e.end] == e.text for e in line.evidence)
+    assert not [f for f in r.validation.findings if "90656" in f.codes and f.severity == "error"]
+    # a note that names the valence keeps it; before the 2024-25 season the quadrivalent code stays
+    said = NOTES[2][0].replace("Influenza vaccine", "Quadrivalent influenza vaccine")
+    assert "90686" in {s.code for s in suggester.suggest(said, {"date_of_service": "2025-10-04"}).cpt}
+    assert "90686" in {s.code for s in suggester.suggest(NOTES[2][0], {"date_of_service": "2023-10-04"}).cpt}
+
+
 def test_deterministic_and_save_load_roundtrip(suggester: Suggester, tmp_path: Path) -> None:
     text = NOTES[4][0]
     a = suggester.suggest(text).model_dump(exclude={"request_id"})
