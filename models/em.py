@@ -293,6 +293,36 @@ def one_flu_vaccine(codes_by_probability: Sequence[str], descriptions: dict[str,
 MEDICARE_WELLNESS = frozenset({"G0438", "G0439"})
 
 
+# a preventive medicine visit (99381-99397) or Medicare's annual wellness visit is coded with an
+# encounter-for-examination diagnosis (ICD-10-CM guidelines I.C.21.c.13, routine and administrative
+# examinations); payers deny a preventive line without one. The codes a patient's age and sex allow,
+# each family with and without abnormal findings (which one is the ranker's call):
+ROUTINE_EXAM_CATEGORIES = ("Z00", "Z01", "Z02")  # any of these already coded settles the rule
+_ADULT_EXAM = ("Z00.00", "Z00.01")  # general adult medical examination, 18 and over (without / with abnormal findings)
+_CHILD_EXAM = ("Z00.129", "Z00.121")  # routine child health examination, 29 days to 17 years (without / with)
+_NEWBORN_EXAM = ("Z00.110", "Z00.111")  # newborn health examination (under 8 days / 8 to 28 days old)
+_GYN_EXAM = ("Z01.419", "Z01.411")  # gynecological examination, female (without / with)
+
+
+def routine_exam_codes(age: int | None, sex: str | None) -> tuple[str, ...]:
+    """The encounter-for-examination codes that can accompany a preventive visit of a patient of
+    this age (years; None: unknown) and sex ('F', 'M', 'U' or None), without-findings code first."""
+    out: list[str] = []
+    if age is None or age >= 18:
+        out += _ADULT_EXAM
+    if age is None or age < 18:
+        out += _CHILD_EXAM
+    if age is None or age == 0:
+        out += _NEWBORN_EXAM
+    if sex != "M":
+        out += _GYN_EXAM
+    return tuple(out)
+
+
+def needs_routine_exam_dx(lines: Sequence[Line]) -> bool:
+    return any(is_preventive_em(ln.code) or ln.code in MEDICARE_WELLNESS for ln in lines)
+
+
 def drop_preventive_with_wellness(lines: list[Line]) -> list[Line]:
     if any(ln.code in MEDICARE_WELLNESS for ln in lines):
         return [ln for ln in lines if not is_preventive_em(ln.code)]

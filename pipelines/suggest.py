@@ -47,6 +47,7 @@ from models.em import (
     MEDICARE_AGE,
     NEW_BY_LEVEL,
     PHONE_EM_CODES,
+    ROUTINE_EXAM_CATEGORIES,
     TOBACCO_COUNSELING_CODES,
     VENIPUNCTURE,
     Line,
@@ -64,6 +65,7 @@ from models.em import (
     laterality_modifier,
     level_from_mdm,
     level_from_time,
+    needs_routine_exam_dx,
     needs_venipuncture,
     office_em,
     one_flu_vaccine,
@@ -71,6 +73,7 @@ from models.em import (
     preventive_code,
     psychotherapy_code,
     psychotherapy_counterpart,
+    routine_exam_codes,
     tobacco_counseling_code,
 )
 from models.imaging import code_for_views, documented_views, view_ranges
@@ -146,6 +149,10 @@ class SuggestConfig:
     # ranker left it out (Suggester._select): found as 12 of 44 Z23 missed on 600 family D + C dev
     # notes by a retrained model whose Z23 confidence sat just under its threshold
     immunization_z23: bool = True
+    # a billed preventive or annual wellness visit brings its encounter-for-examination code (Z00.00,
+    # Z00.129, Z01.419...) when the ranker left it out (Suggester._select): 15 of 38 preventive
+    # visits on 600 family D + C dev notes lacked it, their exam code in the ranker's top 3 at 0.1-0.2
+    routine_exam_dx: bool = True
     documented_psychotherapy: bool = True  # documented psychotherapy minutes bill their time band's code
     dense_words: bool = False  # whole-word MiniLM vectors for multi-piece words (models.dense.StaticEncoder); measured neutral
     supervised: bool = True
@@ -721,6 +728,25 @@ class Suggester:
                 code="Z23", description=self.info.icd_description("Z23"), confidence=round(z, 4), rank=len(icd) + 1,
                 billable=self.info.billable("Z23", fy), evidence=[e for v in vaccines for e in ev_of[v]][:3],
                 alternatives=[], specificity=None))
+        exams = [ln.code for ln in lines if needs_routine_exam_dx([ln]) and ln.code in conf_of]
+        if (self.config.routine_exam_dx and exams and len(icd) < self.config.max_icd
+                and not any(x.code[:3] in ROUTINE_EXAM_CATEGORIES for x in icd)):
+            # a preventive or annual wellness visit is coded with an encounter-for-examination
+            # code (guidelines I.C.21.c.13): the patient's age and sex pick the family, the ranker
+            # the member (ties and no candidate: without abnormal findings), at the visit line's
+            # confidence times the member's share of the family's ranker scores, or its own score
+            allowed = routine_exam_codes(age, req.patient.sex if req.patient else None)
+            score = {c.code: float(q) for c, q in scored if c.system == ICD and c.code in allowed}
+            best = max(allowed, key=lambda a: score.get(a, 0.0))
+            share = score.get(best, 0.0) / sum(score.values()) if sum(score.values()) > 0 else 1 / len(allowed)
+            conf = max(score.get(best, 0.0), min(conf_of[e] for e in exams) * share)
+            if not any(excludes1_pair(self.cs, best, x.code) for x in icd):
+                icd.append(IcdSuggestion(
+                    code=best, description=self.info.icd_description(best), confidence=round(conf, 4),
+                    rank=len(icd) + 1, billable=self.info.billable(best, fy),
+                    evidence=[e for x in exams for e in ev_of[x]][:3] or _facts_evidence(text, analysis), alternatives=[
+                        Alternative(code=a, confidence=round(score[a], 4)) for a in allowed if a != best and a in score][:3],
+                    specificity=None))
         dx_codes = [s.code for s in icd]
         pointers = self._pointers(req, dx_codes, lines)
         cpt: list[CptSuggestion] = []

@@ -467,3 +467,25 @@ def test_note_level_scores_do_not_depend_on_the_batch() -> None:
     batch = m.predict_proba(texts)
     for i in (0, 7, 259, 499):
         assert np.array_equal(m.predict_proba([texts[i]])[0], batch[i])
+
+
+@pytest.mark.parametrize(
+    ("age", "sex", "expected"),
+    [
+        (45, "M", ("Z00.00", "Z00.01")),
+        (45, "F", ("Z00.00", "Z00.01", "Z01.419", "Z01.411")),
+        (9, "M", ("Z00.129", "Z00.121")),
+        (0, "U", ("Z00.129", "Z00.121", "Z00.110", "Z00.111", "Z01.419", "Z01.411")),
+        (None, "M", ("Z00.00", "Z00.01", "Z00.129", "Z00.121", "Z00.110", "Z00.111")),
+    ],
+)
+def test_routine_exam_codes_follow_age_and_sex(age: int | None, sex: str, expected: tuple[str, ...]) -> None:
+    from codesets import load_codesets
+    from models.em import Line, needs_routine_exam_dx, routine_exam_codes
+
+    got = routine_exam_codes(age, sex)
+    assert got == expected
+    icd = load_codesets().icd
+    assert all(icd.is_billable(c.replace(".", ""), 2026) for c in got)
+    assert needs_routine_exam_dx([Line("99396")]) and needs_routine_exam_dx([Line("G0439")])
+    assert not needs_routine_exam_dx([Line("99213"), Line("90686")])

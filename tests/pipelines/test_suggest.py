@@ -385,6 +385,52 @@ def test_documented_preventive_visit_is_billed_even_when_the_ranker_doubts_it(su
     assert s._select(req, analysis, unruled)[1] == []
 
 
+@pytest.mark.parametrize(
+    ("patient", "icd_scores", "expected"),
+    [
+        ({"age": 50, "sex": "M"}, {"Z00.00": 0.11, "Z00.01": 0.05, "I10": 0.9}, "Z00.00"),
+        ({"age": 50, "sex": "M"}, {"Z00.00": 0.01, "Z00.01": 0.2}, "Z00.01"),  # the ranker picks the member
+        ({"age": 8, "sex": "M"}, {"Z00.00": 0.3}, "Z00.129"),  # a child: no adult exam code; none scored
+        ({"age": 30, "sex": "F"}, {"Z00.00": 0.05, "Z01.419": 0.2}, "Z01.419"),  # a gynecological exam
+        ({"age": 30, "sex": "M"}, {"Z01.419": 0.2}, "Z00.00"),  # no gynecological exam for a male
+        ({"age": 50, "sex": "M"}, {"Z00.01": 0.7}, "Z00.01"),  # already coded by the ranker: not twice
+    ],
+)
+def test_preventive_visit_brings_its_examination_code(suggester: Suggester, patient: dict, icd_scores: dict[str, float],
+                                                     expected: str) -> None:
+    # payers deny a preventive medicine line without an encounter-for-examination diagnosis
+    # (guidelines I.C.21.c.13): the age and sex give the family, the ranker the member
+    import dataclasses
+
+    from models.em import preventive_code
+    from pipelines.features import Candidate
+    from pipelines.suggest import _request
+
+    text = ("Annual physical. Established patient. Hypertension, stable.\n"
+            "Encounter for general adult medical examination with abnormal findings.")
+    analysis = suggester.nlp.analyze(text)
+    prev = preventive_code(patient["age"], False)
+    scored = [(Candidate("cpt", prev, rule=1.0, em={"preventive": 1.0}), 0.9)]
+    # only a candidate above the threshold is located in the text (by its code title)
+    scored += [(Candidate("icd10cm", c, rule=1.0, sup_rank=0 if q >= 0.5 else 10**6), q) for c, q in icd_scores.items()]
+    s = Suggester(suggester.nlp, suggester.config)
+    s.__dict__.update({k: v for k, v in suggester.__dict__.items() if k not in ("config", "thresholds")})
+    s.thresholds = {"icd10cm": 0.5, "cpt": 0.5, "em": 0.3}
+    icd, cpt = s._select(_request(text, {"patient": patient, "date_of_service": "2025-03-04"}), analysis, scored)
+    assert [c.code for c in cpt] == [prev]
+    exam = [x for x in icd if x.code[:3] in ("Z00", "Z01")]
+    assert [x.code for x in exam] == [expected]
+    assert exam[0].evidence and all(text[e.start:e.end] == e.text for e in exam[0].evidence)
+    assert 0 < exam[0].confidence <= 0.9
+    # switched off, or without a preventive line, the ranker alone decides
+    off = Suggester(suggester.nlp, dataclasses.replace(suggester.config, routine_exam_dx=False))
+    off.__dict__.update({k: v for k, v in s.__dict__.items() if k != "config"})
+    no_prev = [x for x in scored if x[0].system == "icd10cm"]
+    for sug, sc in ((off, scored), (s, no_prev)):
+        got = [x.code for x in sug._select(_request(text, {"patient": patient}), analysis, sc)[0]]
+        assert [c for c in got if c[:3] in ("Z00", "Z01")] == [c for c, q in icd_scores.items() if q >= 0.5 and c[:3] in ("Z00", "Z01")]
+
+
 @pytest.mark.parametrize(("labs", "venipuncture"), [(["80061"], True), (["81003"], False), (["87880", "81003"], False),
                                                     (["81003", "85025"], True)])
 def test_venipuncture_is_added_only_for_blood_tests(suggester: Suggester, labs: list[str], venipuncture: bool) -> None:
