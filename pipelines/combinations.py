@@ -10,11 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
-
-import yaml
 
 from codesets.normalize import icd_key
+from pipelines.rules import rule_records
 
 _KEYS = frozenset({"id", "group", "policy", "when", "code", "alt", "replaces", "examples"})
 
@@ -33,12 +31,8 @@ class CombinationRule:
 
 @lru_cache(maxsize=1)
 def load_rules() -> tuple[CombinationRule, ...]:
-    data = yaml.safe_load(resources.files("pipelines.rules").joinpath("combinations.yaml").read_text(encoding="utf-8"))
     out = []
-    for r in data["rules"]:
-        unknown = set(r) - _KEYS
-        if unknown:
-            raise ValueError(f"combination rule {r.get('id')!r}: unknown keys {sorted(unknown)}")
+    for r in rule_records("combinations.yaml", _KEYS, "combination rule"):
         out.append(CombinationRule(
             id=r["id"], group=r["group"], policy=r["policy"],
             when=tuple(tuple(icd_key(p) for p in g) for g in r["when"]), code=r["code"],

@@ -14,9 +14,8 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 
-import yaml
+from pipelines.rules import check_keys, read_rule_file
 
 _TOP_KEYS = frozenset({"version", "seasons", "pairs", "examples"})
 _SEASON_KEYS = frozenset({"id", "policy", "from", "until", "valence"})
@@ -48,19 +47,12 @@ class SeasonRules:
     examples: tuple[tuple[str, dt.date | None, str, str], ...]
 
 
-def _closed(d: dict, keys: frozenset[str], what: str) -> None:
-    unknown = set(d) - keys
-    if unknown:
-        raise ValueError(f"influenza_seasons.yaml {what}: unknown keys {sorted(unknown)}")
-
-
 @lru_cache(maxsize=1)
 def load_rules() -> SeasonRules:
-    data = yaml.safe_load(resources.files("pipelines.rules").joinpath("influenza_seasons.yaml").read_text(encoding="utf-8"))
-    _closed(data, _TOP_KEYS, "top level")
+    data = check_keys(read_rule_file("influenza_seasons.yaml"), _TOP_KEYS, "influenza_seasons.yaml")
     seasons = []
     for s in data["seasons"]:
-        _closed(s, _SEASON_KEYS, f"season {s.get('id')!r}")
+        check_keys(s, _SEASON_KEYS, f"influenza season {s.get('id')!r}")
         if s["valence"] not in VALENCES:
             raise ValueError(f"influenza_seasons.yaml season {s['id']!r}: valence {s['valence']!r} not in {VALENCES}")
         seasons.append(Season(s["id"], s["policy"], s["from"], s.get("until"), s["valence"]))
@@ -70,7 +62,7 @@ def load_rules() -> SeasonRules:
         counterpart[quad] = ("quadrivalent", tri)
     examples = []
     for e in data.get("examples") or ():
-        _closed(e, _EXAMPLE_KEYS, "example")
+        check_keys(e, _EXAMPLE_KEYS, "influenza season example")
         examples.append((e["code"], e.get("date"), e["text"], e["expect"]))
     return SeasonRules(tuple(seasons), counterpart, tuple(examples))
 

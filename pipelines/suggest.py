@@ -112,6 +112,7 @@ from pipelines.schemas import (
     SuggestRequest,
     Validation,
 )
+from pipelines.screening import screening_codes
 from validator.engine import excludes1_pair
 
 log = logging.getLogger("medcode.suggest")
@@ -153,6 +154,9 @@ class SuggestConfig:
     # Z00.129, Z01.419...) when the ranker left it out (Suggester._select): 15 of 38 preventive
     # visits on 600 family D + C dev notes lacked it, their exam code in the ranker's top 3 at 0.1-0.2
     routine_exam_dx: bool = True
+    # ... and a screening test billed at that visit its screening code (Z13.220 for a lipid panel
+    # without a lipid disorder coded; rules/preventive_screening.yaml): 6 of 8 Z13.220 missed there
+    preventive_screening_dx: bool = True
     documented_psychotherapy: bool = True  # documented psychotherapy minutes bill their time band's code
     dense_words: bool = False  # whole-word MiniLM vectors for multi-piece words (models.dense.StaticEncoder); measured neutral
     supervised: bool = True
@@ -747,6 +751,22 @@ class Suggester:
                     evidence=[e for x in exams for e in ev_of[x]][:3] or _facts_evidence(text, analysis), alternatives=[
                         Alternative(code=a, confidence=round(score[a], 4)) for a in allowed if a != best and a in score][:3],
                     specificity=None))
+        if self.config.preventive_screening_dx and exams:
+            # a screening test billed at a preventive visit is coded with what it screens for
+            # (Z13.220 for a lipid panel; rules/preventive_screening.yaml, guidelines I.C.21.c.5),
+            # unless a coded diagnosis explains the test; at the ranker's confidence in the code
+            # or the visit's and test's, whichever is higher
+            visit = min(conf_of[e] for e in exams)
+            for _rule, code, tests in screening_codes([ln.code for ln in lines if ln.code in conf_of], [x.code for x in icd]):
+                if len(icd) >= self.config.max_icd or any(excludes1_pair(self.cs, code, x.code) for x in icd):
+                    continue
+                conf = max([min(visit, min(conf_of[t] for t in tests))]
+                           + [float(q) for c, q in scored if c.system == ICD and c.code == code])
+                icd.append(IcdSuggestion(
+                    code=code, description=self.info.icd_description(code), confidence=round(conf, 4),
+                    rank=len(icd) + 1, billable=self.info.billable(code, fy),
+                    evidence=[e for t in tests for e in ev_of[t]][:3] or _facts_evidence(text, analysis),
+                    alternatives=[], specificity=None))
         dx_codes = [s.code for s in icd]
         pointers = self._pointers(req, dx_codes, lines)
         cpt: list[CptSuggestion] = []

@@ -39,8 +39,9 @@ def test_billed_combination_makes_its_components_redundant() -> None:
 
 def test_unknown_rule_key_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
     import pipelines.combinations as pc
+    import pipelines.rules as rules_pkg
 
-    monkeypatch.setattr(pc.yaml, "safe_load", lambda _text: {"rules": [{"id": "x", "group": "g", "policy": "p",
+    monkeypatch.setattr(rules_pkg, "read_rule_file", lambda _name: {"rules": [{"id": "x", "group": "g", "policy": "p",
                                                                        "when": [["I10"]], "code": "I10", "colour": 1}]})
     pc.load_rules.cache_clear()
     try:

@@ -46,7 +46,7 @@ def test_an_abbreviated_valence_in_the_note_is_kept(text: str) -> None:
 def test_unknown_key_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
     import pipelines.flu_seasons as fs
 
-    monkeypatch.setattr(fs.yaml, "safe_load", lambda _text: {"seasons": [{"id": "x", "policy": "p", "from": dt.date(2024, 7, 1),
+    monkeypatch.setattr(fs, "read_rule_file", lambda _name: {"seasons": [{"id": "x", "policy": "p", "from": dt.date(2024, 7, 1),
                                                                            "valence": "trivalent", "colour": 1}], "pairs": []})
     fs.load_rules.cache_clear()
     try:

@@ -431,6 +431,36 @@ def test_preventive_visit_brings_its_examination_code(suggester: Suggester, pati
         assert [c for c in got if c[:3] in ("Z00", "Z01")] == [c for c, q in icd_scores.items() if q >= 0.5 and c[:3] in ("Z00", "Z01")]
 
 
+@pytest.mark.parametrize(("dx", "expected"), [({}, ["Z13.220"]), ({"E78.5": 0.9}, [])])
+def test_screening_test_at_a_preventive_visit_brings_its_screening_code(suggester: Suggester, dx: dict[str, float],
+                                                                        expected: list[str]) -> None:
+    # a lipid panel at a wellness visit screens (Z13.220) unless a lipid disorder is coded
+    from pipelines.features import Candidate
+    from pipelines.suggest import _request
+
+    text = ("Annual physical. Established patient. Fasting lipid panel drawn today.\n"
+            "Hyperlipidemia, on a statin.")
+    analysis = suggester.nlp.analyze(text)
+    scored = [(Candidate("cpt", "99396", rule=1.0, em={"preventive": 1.0}), 0.9), (Candidate("cpt", "80061", rule=1.0), 0.8)]
+    scored += [(Candidate("icd10cm", c, rule=1.0, sup_rank=0), q) for c, q in dx.items()]
+    s = Suggester(suggester.nlp, suggester.config)
+    s.__dict__.update({k: v for k, v in suggester.__dict__.items() if k not in ("config", "thresholds")})
+    s.thresholds = {"icd10cm": 0.5, "cpt": 0.5, "em": 0.3}
+    icd, cpt = s._select(_request(text, {"patient": {"age": 50, "sex": "M"}, "date_of_service": "2025-03-04"}),
+                         analysis, scored)
+    assert {"99396", "80061"} <= {c.code for c in cpt}
+    got = [x for x in icd if x.code.startswith("Z13")]
+    assert [x.code for x in got] == expected
+    for x in got:
+        assert x.evidence and all(text[e.start:e.end] == e.text for e in x.evidence)
+        assert x.confidence == 0.8  # the visit's and the test's confidence, the lower
+    lab = next(c for c in cpt if c.code == "80061")
+    assert set(expected) <= set(lab.dx)  # the lipid panel points at its screening code
+    # no preventive visit: the same lipid panel is not called screening
+    icd2, _ = s._select(_request(text, {"patient": {"age": 50, "sex": "M"}}), analysis, scored[1:])
+    assert not [x for x in icd2 if x.code.startswith("Z13")]
+
+
 @pytest.mark.parametrize(("labs", "venipuncture"), [(["80061"], True), (["81003"], False), (["87880", "81003"], False),
                                                     (["81003", "85025"], True)])
 def test_venipuncture_is_added_only_for_blood_tests(suggester: Suggester, labs: list[str], venipuncture: bool) -> None:
