@@ -354,6 +354,26 @@ def contradictory(desc_a: str, desc_b: str) -> bool:
     return False
 
 
+_DETAIL_WORD = re.compile(r"\b(?:not|non) [a-z]+|[a-z0-9]+")  # "not intractable" is one detail, not "intractable"
+_GENERIC_WORDS = frozenset({"unspecified", "of", "the", "and", "or", "a", "an", "in", "site", "type"})
+
+
+def redundant_unspecified(desc: str, sibling: str) -> bool:
+    """Whether an "unspecified" code (description `desc`) only restates a more specific code of its
+    category (`sibling`): every detail it names is in the sibling's description, so billing both
+    says one condition twice ("Migraine, unspecified, not intractable, without status
+    migrainosus" beside "Chronic migraine without aura, not intractable, without status
+    migrainosus"). Codes that name another detail ("unspecified diabetic retinopathy" beside
+    "diabetic chronic kidney disease") are different conditions and both stand."""
+    a, b = desc.lower(), sibling.lower()
+    if "unspecified" not in a or a == b:
+        return False
+    words_a, words_b = set(_DETAIL_WORD.findall(a)), set(_DETAIL_WORD.findall(b))
+    if "unspecified" in b and len(words_b) <= len(words_a):
+        return False  # the sibling is no more specific
+    return words_a - _GENERIC_WORDS <= words_b
+
+
 def history_target(code: str, table: Sequence[tuple[str, str]]) -> str | None:
     for prefix, target in table:
         if code.replace(".", "").startswith(prefix.replace(".", "")):

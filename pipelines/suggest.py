@@ -97,6 +97,7 @@ from pipelines.features import (
     history_target,
     norm_code,
     planned_only,
+    redundant_unspecified,
     set_context,
 )
 from pipelines.flu_seasons import season_code
@@ -154,6 +155,11 @@ class SuggestConfig:
     # Z00.129, Z01.419...) when the ranker left it out (Suggester._select): 15 of 38 preventive
     # visits on 600 family D + C dev notes lacked it, their exam code in the ranker's top 3 at 0.1-0.2
     routine_exam_dx: bool = True
+    # an unspecified code is not billed beside a more specific code of its category that names
+    # everything it says (pipelines.features.redundant_unspecified): 21 of 23 such codes were
+    # false positives on 600 family D + C dev notes. Clinic notes only: CodiEsp's coders code
+    # both (held-out CodiEsp dev F1 0.408 -> 0.390 with the rule on its notes)
+    drop_redundant_unspecified: bool = True
     # ... and a screening test billed at that visit its screening code (Z13.220 for a lipid panel
     # without a lipid disorder coded; rules/preventive_screening.yaml): 6 of 8 Z13.220 missed there
     preventive_screening_dx: bool = True
@@ -287,8 +293,9 @@ class Suggester:
             conf, raw = self._scores(flat, [len(cl) for cl in cand_lists], weights)
             pos = 0
             for k, (r, a, cl) in enumerate(zip(rs, ans, cand_lists, strict=True)):
+                w = None if weights is None else weights[k]
                 out.append(self._finish(r, a, cl, conf[pos : pos + len(cl)], raw[pos : pos + len(cl)],
-                                        self._note_thresholds(None if weights is None else weights[k]), tails[i + k]))
+                                        self._note_thresholds(w), tails[i + k], self._primary(w)))
                 pos += len(cl)
         return out
 
@@ -491,6 +498,12 @@ class Suggester:
             return None
         return self.corpus_model.weights(texts)
 
+    def _primary(self, weights: np.ndarray | None) -> bool:
+        """Whether a note's corpus weights (None: no corpus model) make it a primary-corpus note."""
+        if weights is None or self.corpus_model is None:
+            return True
+        return float(sum(w for w, c in zip(weights, self.corpus_model.classes_, strict=True) if c == PRIMARY_CORPUS)) >= 0.5
+
     def _note_thresholds(self, weights: np.ndarray | None) -> dict[str, float]:
         """A note's decision thresholds: the primary ones, or their mix with the corpora's."""
         if weights is None or self.corpus_model is None:
@@ -518,16 +531,16 @@ class Suggester:
         cands = list(self.candidates(req, analysis, sup).values())
         weights = self._corpus_weights([req.text])
         conf, raw = self._scores(cands, None, weights)
-        return self._finish(req, analysis, cands, conf, raw, self._note_thresholds(None if weights is None else weights[0]),
-                            tail)
+        w = None if weights is None else weights[0]
+        return self._finish(req, analysis, cands, conf, raw, self._note_thresholds(w), tail, self._primary(w))
 
     def _finish(self, req: SuggestRequest, analysis: NoteAnalysis, cands: list[Candidate], conf: np.ndarray,
                 raw: np.ndarray | None = None, thresholds: dict[str, float] | None = None,
-                tail: list[tuple[str, float]] | None = None) -> SuggestionSet:
+                tail: list[tuple[str, float]] | None = None, primary: bool = True) -> SuggestionSet:
         # by confidence, then (within an isotonic plateau) by the ranker's raw score, then by code
         order = _rank_order(cands, conf, raw if raw is not None else np.zeros(len(cands)))
         scored = [(cands[i], conf[i]) for i in order]
-        icd_s, cpt_s = self._select(req, analysis, scored, thresholds or self.thresholds)
+        icd_s, cpt_s = self._select(req, analysis, scored, thresholds or self.thresholds, primary)
         ranked = Ranked(
             icd10cm=self._ranked(ICD, scored, tail),
             cpt=self._ranked(CPT, scored, tail),
@@ -569,7 +582,11 @@ class Suggester:
         return out
 
     def _select(self, req: SuggestRequest, analysis: NoteAnalysis, scored: list[tuple[Candidate, float]],
-                thresholds: dict[str, float] | None = None) -> tuple[list[IcdSuggestion], list[CptSuggestion]]:
+                thresholds: dict[str, float] | None = None, primary: bool = True
+                ) -> tuple[list[IcdSuggestion], list[CptSuggestion]]:
+        """The billed codes of one note from its scored candidates. `primary`: the note reads
+        like the primary corpus (clinic notes), whose coding conventions the convention rules
+        follow (False: a case report of a per-corpus-calibrated corpus such as CodiEsp)."""
         thr = thresholds or self.thresholds
         text = req.text
         icd: list[IcdSuggestion] = []
@@ -616,6 +633,13 @@ class Suggester:
                 rank=len(icd) + 1, billable=self.info.billable(c.code, fy), evidence=ev, alternatives=alts,
                 specificity=c.specificity if c.specificity else None,
             ))
+        if self.config.drop_redundant_unspecified and primary:
+            # an unspecified code beside a more specific code of its category that names all it
+            # says is the same condition twice (G43.909 beside G43.709): the specific code stays
+            desc_of = {x.code: self.info.icd_description(x.code) for x in icd}
+            icd = [x for x in icd if not any(y.code[:3] == x.code[:3] and redundant_unspecified(desc_of[x.code], desc_of[y.code])
+                                             for y in icd)]
+            icd = [x.model_copy(update={"rank": i + 1}) for i, x in enumerate(icd)]
         # CPT/HCPCS lines
         chosen: list[tuple[Candidate, float]] = []
         located: dict[str, list[Evidence]] = {}

@@ -562,6 +562,56 @@ def test_only_the_more_probable_of_two_contradictory_siblings_is_suggested(sugge
     assert [c.code for c in icd] == ["Z00.129"]
 
 
+@pytest.mark.parametrize(("unspecified", "specific", "redundant"), [
+    ("G43.909", "G43.709", True),  # migraine, unspecified beside chronic migraine: one migraine
+    ("M25.569", "M25.561", True),  # pain in unspecified knee beside pain in right knee
+    ("E66.9", "E66.01", True),
+    ("G43.919", "G43.909", False),  # intractable vs not intractable: not the same detail
+    ("E11.319", "E11.22", False),  # an unspecified retinopathy is another complication
+    ("F43.10", "F43.23", False),  # another condition of the category
+    ("G43.709", "G43.909", False),  # the specific code is never the redundant one
+])
+def test_redundant_unspecified(suggester: Suggester, unspecified: str, specific: str, redundant: bool) -> None:
+    from pipelines.features import redundant_unspecified
+
+    d = suggester.info.icd_description
+    assert redundant_unspecified(d(unspecified), d(specific)) is redundant
+
+
+def test_an_unspecified_code_is_not_billed_beside_its_specific_sibling(suggester: Suggester) -> None:
+    from pipelines.features import Candidate
+    from pipelines.suggest import _request
+
+    text = "Assessment: chronic migraine without aura. Migraine."
+    analysis = suggester.nlp.analyze(text)
+    m1 = Mention(12, 42, "chronic migraine without aura", "condition", "assessment", "present", {}, "cm", [])
+    m2 = Mention(44, 52, "Migraine", "condition", "assessment", "present", {}, "m", [])
+    scored = [(Candidate("icd10cm", "G43.909", lex=0.9, mentions=[m2]), 0.9),
+              (Candidate("icd10cm", "G43.709", lex=0.9, mentions=[m1]), 0.8),
+              (Candidate("icd10cm", "I10", lex=0.9, mentions=[m2]), 0.7)]
+    s = Suggester(suggester.nlp, suggester.config)
+    s.thresholds = {"icd10cm": 0.5, "cpt": 0.5}
+    icd, _ = s._select(_request(text, {}), analysis, scored)
+    assert [(c.code, c.rank) for c in icd] == [("G43.709", 1), ("I10", 2)]
+    # a case report of another corpus (CodiEsp) keeps both: its coders code them together
+    icd, _ = s._select(_request(text, {}), analysis, scored, primary=False)
+    assert [c.code for c in icd] == ["G43.909", "G43.709", "I10"]
+
+
+def test_a_note_is_primary_unless_another_corpus_outweighs_it(suggester: Suggester) -> None:
+    import types
+
+    import numpy as np
+
+    from models.corpus import PRIMARY
+
+    s = Suggester(suggester.nlp, suggester.config)
+    assert s._primary(None)
+    s.corpus_model = types.SimpleNamespace(classes_=np.array(["codiesp", PRIMARY]))
+    assert not s._primary(np.array([0.7, 0.3]))
+    assert s._primary(np.array([0.4, 0.6]))
+
+
 @pytest.mark.parametrize(("sentence", "planned"), [
     ("Will schedule lumbar spine MRI.", True),
     ("Ordered lumbar spine MRI at outside imaging center.", True),
