@@ -65,6 +65,12 @@ def combinations(codes: Iterable[str]) -> list[tuple[CombinationRule, str, list[
     return out
 
 
+@lru_cache(maxsize=1)
+def combination_codes() -> frozenset[str]:
+    """Every code a rule can bill (its `code` and `alt` codes)."""
+    return frozenset({r.code for r in load_rules()} | {v for r in load_rules() for _, v in r.alt})
+
+
 def redundant(code: str, billed_combinations: Iterable[str]) -> bool:
     """Whether `code` is made redundant by one of the billed combination codes."""
     k = icd_key(code)

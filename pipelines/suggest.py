@@ -80,7 +80,7 @@ from models.imaging import code_for_views, documented_views, view_ranges
 from models.lexical import TermIndex, stem
 from models.ranker import CandidateRanker, IsotonicCalibrator, pick_threshold, tune_threshold
 from models.supervised import TfidfMultiLabel
-from pipelines.combinations import combinations, redundant
+from pipelines.combinations import combination_codes, combinations, redundant
 from pipelines.features import (
     CPT,
     FAMILY_HISTORY,
@@ -633,13 +633,18 @@ class Suggester:
                 rank=len(icd) + 1, billable=self.info.billable(c.code, fy), evidence=ev, alternatives=alts,
                 specificity=c.specificity if c.specificity else None,
             ))
+        # a combination code the ranker chose on its own makes its components redundant too
+        # (I25.118 beside I25.10: with vs without angina)
+        billed_combos = [x.code for x in icd if x.code in combination_codes()]
+        if billed_combos:
+            icd = [x for x in icd if not redundant(x.code, billed_combos)]
         if self.config.drop_redundant_unspecified and primary:
             # an unspecified code beside a more specific code of its category that names all it
             # says is the same condition twice (G43.909 beside G43.709): the specific code stays
             desc_of = {x.code: self.info.icd_description(x.code) for x in icd}
             icd = [x for x in icd if not any(y.code[:3] == x.code[:3] and redundant_unspecified(desc_of[x.code], desc_of[y.code])
                                              for y in icd)]
-            icd = [x.model_copy(update={"rank": i + 1}) for i, x in enumerate(icd)]
+        icd = [x if x.rank == i + 1 else x.model_copy(update={"rank": i + 1}) for i, x in enumerate(icd)]
         # CPT/HCPCS lines
         chosen: list[tuple[Candidate, float]] = []
         located: dict[str, list[Evidence]] = {}

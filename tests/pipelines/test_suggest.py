@@ -598,6 +598,25 @@ def test_an_unspecified_code_is_not_billed_beside_its_specific_sibling(suggester
     assert [c.code for c in icd] == ["G43.909", "G43.709", "I10"]
 
 
+def test_a_combination_code_chosen_by_the_ranker_drops_its_components(suggester: Suggester) -> None:
+    # I25.118 (CAD with other angina) says all that I25.10 (CAD without angina) and I20.9 would:
+    # billed together they contradict each other, whatever produced the combination code
+    from pipelines.features import Candidate
+    from pipelines.suggest import _request
+
+    text = "Assessment: CAD with stable angina. Coronary artery disease. Angina."
+    analysis = suggester.nlp.analyze(text)
+    m = Mention(12, 34, "CAD with stable angina", "condition", "assessment", "present", {}, "cad", [])
+    scored = [(Candidate("icd10cm", "I25.118", lex=0.9, mentions=[m]), 0.9),
+              (Candidate("icd10cm", "I25.10", lex=0.9, mentions=[m]), 0.8),
+              (Candidate("icd10cm", "I20.9", lex=0.9, mentions=[m]), 0.7),
+              (Candidate("icd10cm", "I10", lex=0.9, mentions=[m]), 0.6)]
+    s = Suggester(suggester.nlp, suggester.config)
+    s.thresholds = {"icd10cm": 0.5, "cpt": 0.5}
+    icd, _ = s._select(_request(text, {}), analysis, scored)
+    assert [(c.code, c.rank) for c in icd] == [("I25.118", 1), ("I10", 2)]
+
+
 def test_a_note_is_primary_unless_another_corpus_outweighs_it(suggester: Suggester) -> None:
     import types
 
