@@ -682,8 +682,8 @@ class Suggester:
             if not _em_line(c.code) and c.mentions and c.rule == 0 \
                     and all(planned_only(text, m) for m in c.mentions):
                 continue  # ordered, scheduled or referred, not done at this encounter
-            if is_office_em(c.code) and any(is_office_em(x.code) for x, _ in chosen):
-                continue  # one problem-oriented E/M per encounter (the most probable level)
+            if _visit_em(c.code) and any(_visit_em(x.code) for x, _ in chosen):
+                continue  # one problem-oriented E/M per encounter (the most probable level; office or telephone)
             if is_preventive_em(c.code) and any(is_preventive_em(x.code) for x, _ in chosen):
                 continue
             chosen.append((c, float(p)))
@@ -1461,6 +1461,12 @@ def _add_combinations(b: _CandidateBuilder, analysis: NoteAnalysis) -> None:
         for t in triggers:
             for m in by_code[t]:
                 cand.add_mention(m)
+
+
+def _visit_em(code: str) -> bool:
+    """An office or telephone E/M: a telephone E/M is not billed with an office E/M for the same
+    problem (CPT telephone services), so an encounter has one of them."""
+    return is_office_em(code) or code in PHONE_EM_CODES
 
 
 def _rank_order(cands: Sequence[Candidate], conf: np.ndarray, raw: np.ndarray) -> list[int]:

@@ -617,6 +617,23 @@ def test_a_combination_code_chosen_by_the_ranker_drops_its_components(suggester:
     assert [(c.code, c.rank) for c in icd] == [("I25.118", 1), ("I10", 2)]
 
 
+def test_a_telephone_em_is_not_billed_with_an_office_em(suggester: Suggester) -> None:
+    from pipelines.features import Candidate
+    from pipelines.suggest import _request
+
+    text = "Telephone visit, 15 minutes of medical discussion. Assessment: cough."
+    analysis = suggester.nlp.analyze(text)
+    scored = [(Candidate("cpt", "99442", rule=1.0, em={"phone": 1.0}), 0.95),
+              (Candidate("cpt", "99212", rule=1.0, em={"mdm": 1.0}), 0.8)]
+    s = Suggester(suggester.nlp, suggester.config)
+    s.thresholds = {"icd10cm": 0.5, "cpt": 0.5, "em": 0.3}
+    req = _request(text, {"setting": "telehealth", "date_of_service": "2024-05-23"})
+    assert [c.code for c in s._select(req, analysis, scored)[1]] == ["99442"]
+    # the more probable of the two stays
+    flipped = [(scored[1][0], 0.9), (scored[0][0], 0.6)]  # scored comes best first
+    assert [c.code for c in s._select(req, analysis, flipped)[1]] == ["99212"]
+
+
 def test_a_note_is_primary_unless_another_corpus_outweighs_it(suggester: Suggester) -> None:
     import types
 
