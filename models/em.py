@@ -323,6 +323,22 @@ def needs_routine_exam_dx(lines: Sequence[Line]) -> bool:
     return any(is_preventive_em(ln.code) or ln.code in MEDICARE_WELLNESS for ln in lines)
 
 
+# Medicare's annual depression screening at a subsequent annual wellness visit is G0444 (NCD 210.9;
+# G0444 is not billed with the initial visit G0438, which includes a depression risk review): a brief
+# standardised assessment (96127) at a G0439 visit of a Medicare-age patient is that screening
+DEPRESSION_SCREENING_MEDICARE = "G0444"
+BRIEF_ASSESSMENT = "96127"
+
+
+def medicare_depression_screening(codes: Sequence[str], age: int | None) -> dict[str, str | None]:
+    """{code: its replacement, or None to drop it} for the depression screening of a Medicare
+    annual wellness visit among the billed `codes`."""
+    have = set(codes)
+    if age is None or age < MEDICARE_AGE or "G0439" not in have or BRIEF_ASSESSMENT not in have:
+        return {}
+    return {BRIEF_ASSESSMENT: None if DEPRESSION_SCREENING_MEDICARE in have else DEPRESSION_SCREENING_MEDICARE}
+
+
 def drop_preventive_with_wellness(lines: list[Line]) -> list[Line]:
     if any(ln.code in MEDICARE_WELLNESS for ln in lines):
         return [ln for ln in lines if not is_preventive_em(ln.code)]

@@ -65,6 +65,7 @@ from models.em import (
     laterality_modifier,
     level_from_mdm,
     level_from_time,
+    medicare_depression_screening,
     needs_routine_exam_dx,
     needs_venipuncture,
     office_em,
@@ -727,6 +728,13 @@ class Suggester:
             if code != c.code and code in catalog and not any(x.code == code for x, _ in chosen):
                 chosen[i] = (replace(c, code=code), p)
                 located[code] = located.get(c.code, [])
+        # a Medicare annual wellness visit's depression screening is G0444 (96127 otherwise)
+        swap = medicare_depression_screening([c.code for c, _ in chosen], age)
+        for old_code, new_code in swap.items():
+            chosen = [(replace(c, code=new_code), p) if c.code == old_code and new_code else (c, p)
+                      for c, p in chosen if c.code != old_code or new_code]
+            if new_code:
+                located[new_code] = located.get(old_code, [])
         lines = [Line(c.code, list(c.modifiers), _units(c)) for c, _ in chosen]
         for ln, (c, _) in zip(lines, chosen, strict=True):
             entry = self.cs.procedures.catalog.get(c.code)

@@ -489,3 +489,20 @@ def test_routine_exam_codes_follow_age_and_sex(age: int | None, sex: str, expect
     assert all(icd.is_billable(c.replace(".", ""), 2026) for c in got)
     assert needs_routine_exam_dx([Line("99396")]) and needs_routine_exam_dx([Line("G0439")])
     assert not needs_routine_exam_dx([Line("99213"), Line("90686")])
+
+
+@pytest.mark.parametrize(
+    ("codes", "age", "expected"),
+    [
+        (["G0439", "96127"], 70, {"96127": "G0444"}),  # subsequent AWV: Medicare's depression screening code
+        (["G0439", "96127", "G0444"], 70, {"96127": None}),  # already there: the brief assessment goes
+        (["G0438", "96127"], 70, {}),  # initial AWV: G0444 is not billed with it
+        (["99397", "96127"], 70, {}),  # no AWV
+        (["G0439", "96127"], 50, {}),  # under Medicare age
+        (["G0439", "96127"], None, {}),
+    ],
+)
+def test_medicare_depression_screening(codes: list[str], age: int | None, expected: dict[str, str | None]) -> None:
+    from models.em import medicare_depression_screening
+
+    assert medicare_depression_screening(codes, age) == expected

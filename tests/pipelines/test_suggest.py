@@ -634,6 +634,26 @@ def test_a_telephone_em_is_not_billed_with_an_office_em(suggester: Suggester) ->
     assert [c.code for c in s._select(req, analysis, flipped)[1]] == ["99212"]
 
 
+def test_depression_screening_at_a_medicare_wellness_visit_is_g0444(suggester: Suggester) -> None:
+    from pipelines.features import Candidate
+    from pipelines.suggest import _request
+
+    text = "Subsequent annual wellness visit. PHQ-9 depression screening administered, score 2."
+    analysis = suggester.nlp.analyze(text)
+    m = Mention(34, 57, "PHQ-9 depression screen", "procedure", "unknown", "present", {}, "phq", [])
+    scored = [(Candidate("cpt", "G0439", rule=1.0, em={"preventive": 1.0}), 0.95),
+              (Candidate("cpt", "96127", lex=0.9, mentions=[m]), 0.9)]
+    s = Suggester(suggester.nlp, suggester.config)
+    s.__dict__.update({k: v for k, v in suggester.__dict__.items() if k not in ("config", "thresholds")})
+    s.thresholds = {"icd10cm": 0.5, "cpt": 0.5, "em": 0.3}
+    _, cpt = s._select(_request(text, {"patient": {"age": 72, "sex": "F"}}), analysis, scored)
+    g = next(c for c in cpt if c.code == "G0444")
+    assert "96127" not in {c.code for c in cpt} and g.confidence == 0.9
+    assert [e.text for e in g.evidence] == ["PHQ-9 depression screen"]
+    _, younger = s._select(_request(text, {"patient": {"age": 60, "sex": "F"}}), analysis, scored)
+    assert "96127" in {c.code for c in younger} and "G0444" not in {c.code for c in younger}
+
+
 def test_a_note_is_primary_unless_another_corpus_outweighs_it(suggester: Suggester) -> None:
     import types
 
