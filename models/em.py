@@ -339,6 +339,29 @@ def medicare_depression_screening(codes: Sequence[str], age: int | None) -> dict
     return {BRIEF_ASSESSMENT: None if DEPRESSION_SCREENING_MEDICARE in have else DEPRESSION_SCREENING_MEDICARE}
 
 
+# joint aspiration/injection with ultrasound guidance (and recorded images) has its own codes,
+# which include the guidance (CPT 2015): small 20600/20604, intermediate 20605/20606, major 20610/20611
+JOINT_INJECTION_GUIDED = {"20600": "20604", "20605": "20606", "20610": "20611"}
+_GUIDED = {v: k for k, v in JOINT_INJECTION_GUIDED.items()}
+_US = r"(?:ultrasound|ultra-sound|sonograph\w*|sonographic|US)"
+_GUIDANCE = re.compile(rf"\b(?:(without|no|not under)\s+)?(?:{_US}[- ]guid\w*|under {_US}(?: guidance)?|{_US} guidance|guided by {_US})",
+                       re.IGNORECASE)
+
+
+def joint_injection_code(code: str, line: str) -> str:
+    """The joint injection code for what the procedure's line says about ultrasound guidance:
+    documented -> the guided code, denied ("without ultrasound guidance") -> the unguided one,
+    not mentioned -> `code` as chosen."""
+    if code not in JOINT_INJECTION_GUIDED and code not in _GUIDED:
+        return code
+    said = [m.group(1) is None for m in _GUIDANCE.finditer(line)]
+    if not said:
+        return code
+    guided = said[0]
+    unguided = _GUIDED.get(code, code)
+    return JOINT_INJECTION_GUIDED[unguided] if guided else unguided
+
+
 def drop_preventive_with_wellness(lines: list[Line]) -> list[Line]:
     if any(ln.code in MEDICARE_WELLNESS for ln in lines):
         return [ln for ln in lines if not is_preventive_em(ln.code)]

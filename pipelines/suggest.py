@@ -62,6 +62,7 @@ from models.em import (
     is_preventive_em,
     is_psychotherapy,
     is_vaccine_product,
+    joint_injection_code,
     laterality_modifier,
     level_from_mdm,
     level_from_time,
@@ -837,11 +838,13 @@ class Suggester:
             return psychotherapy_counterpart(c.code, with_em)
         if c.code in TOBACCO_COUNSELING_CODES:
             return tobacco_band or c.code
-        if c.code in self.view_ranges and c.mentions:
-            m = c.mentions[0]
-            line = text[text.rfind("\n", 0, m.start) + 1 : (text.find("\n", m.end) + 1 or len(text) + 1) - 1]
+        if not c.mentions:
+            return c.code
+        m = c.mentions[0]
+        line = text[text.rfind("\n", 0, m.start) + 1 : (text.find("\n", m.end) + 1 or len(text) + 1) - 1]
+        if c.code in self.view_ranges:
             return code_for_views(c.code, documented_views(line), self.view_ranges)
-        return c.code
+        return joint_injection_code(c.code, line)  # with or without ultrasound guidance; others unchanged
 
     def _unspecified_child(self, key: str, fy: int) -> str | None:
         kids = [k for k in self.cs.icd.billable_descendants(key, fy)

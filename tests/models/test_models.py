@@ -506,3 +506,23 @@ def test_medicare_depression_screening(codes: list[str], age: int | None, expect
     from models.em import medicare_depression_screening
 
     assert medicare_depression_screening(codes, age) == expected
+
+
+@pytest.mark.parametrize(
+    ("code", "line", "expected"),
+    [
+        ("20610", "Right knee injection under ultrasound guidance, images saved.", "20611"),
+        ("20610", "US-guided knee aspiration.", "20611"),
+        ("20605", "Wrist injection, ultrasound-guided.", "20606"),
+        ("20600", "Finger joint injected with sonographic guidance.", "20604"),
+        ("20611", "Knee injection without ultrasound guidance.", "20610"),  # denied: the unguided code
+        ("20610", "Knee injection performed.", "20610"),  # not mentioned: the chosen code stands
+        ("20611", "Knee injection performed.", "20611"),
+        ("20610", "Knee ultrasound showed an effusion; injection performed.", "20610"),  # imaging, not guidance
+        ("99213", "Seen under ultrasound guidance.", "99213"),  # not a joint injection
+    ],
+)
+def test_joint_injection_code_follows_documented_ultrasound_guidance(code: str, line: str, expected: str) -> None:
+    from models.em import joint_injection_code
+
+    assert joint_injection_code(code, line) == expected

@@ -654,6 +654,19 @@ def test_depression_screening_at_a_medicare_wellness_visit_is_g0444(suggester: S
     assert "96127" in {c.code for c in younger} and "G0444" not in {c.code for c in younger}
 
 
+def test_ultrasound_guided_joint_injection_is_billed_with_its_guided_code(suggester: Suggester) -> None:
+    from pipelines.features import Candidate
+    from pipelines.suggest import _request
+
+    text = "Procedure: right knee injection under ultrasound guidance, images recorded.\nAssessment: knee OA."
+    analysis = suggester.nlp.analyze(text)
+    start = text.index("right knee injection")
+    m = Mention(start, start + 20, "right knee injection", "procedure", "procedure", "present", {}, "inj", [])
+    _, cpt = suggester._select(_request(text, {}), analysis, [(Candidate("cpt", "20610", lex=0.9, mentions=[m]), 0.95)])
+    line = next(c for c in cpt if c.code.startswith("206"))
+    assert line.code == "20611" and [e.text for e in line.evidence] == ["right knee injection"]
+
+
 def test_a_note_is_primary_unless_another_corpus_outweighs_it(suggester: Suggester) -> None:
     import types
 
