@@ -362,6 +362,33 @@ def joint_injection_code(code: str, line: str) -> str:
     return JOINT_INJECTION_GUIDED[unguided] if guided else unguided
 
 
+# destruction of premalignant lesions (actinic keratoses) is billed by count: 17000 for the first
+# lesion, 17003 for each of the second through fourteenth (units), 17004 alone for 15 or more
+PREMALIGNANT_DESTRUCTION = frozenset({"17000", "17003", "17004"})
+_NUMBER_WORDS = {w: i for i, w in enumerate(
+    ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty"])}
+_COUNT = "|".join([r"\d{1,3}", *_NUMBER_WORDS])
+_LESIONS = r"(?:lesions?|keratos[ie]s|aks?|spots?)"
+_LESION_COUNT = re.compile(
+    rf"\b({_COUNT})\s+(?:[a-z-]+\s+){{0,3}}?{_LESIONS}\b|\b{_LESIONS}\s*(?:x|×|times|total(?:ing)?|:|#)\s*({_COUNT})\b",
+    re.IGNORECASE)
+
+
+def documented_lesion_count(line: str) -> int | None:
+    """The number of lesions a procedure line says were treated ("to 20 actinic keratoses",
+    "AKs x 3", "three lesions"), when it says one number."""
+    found = {m.group(1) or m.group(2) for m in _LESION_COUNT.finditer(line)}
+    counts = {int(f) if f.isdigit() else _NUMBER_WORDS[f.lower()] for f in found}
+    return counts.pop() if len(counts) == 1 and 0 < min(counts) < 1000 else None
+
+
+def premalignant_destruction_lines(count: int) -> list[tuple[str, int]]:
+    """(code, units) billing the destruction of `count` premalignant lesions."""
+    if count >= 15:
+        return [("17004", 1)]
+    return [("17000", 1)] + ([("17003", count - 1)] if count > 1 else [])
+
+
 def drop_preventive_with_wellness(lines: list[Line]) -> list[Line]:
     if any(ln.code in MEDICARE_WELLNESS for ln in lines):
         return [ln for ln in lines if not is_preventive_em(ln.code)]

@@ -47,6 +47,7 @@ from models.em import (
     MEDICARE_AGE,
     NEW_BY_LEVEL,
     PHONE_EM_CODES,
+    PREMALIGNANT_DESTRUCTION,
     ROUTINE_EXAM_CATEGORIES,
     TOBACCO_COUNSELING_CODES,
     VENIPUNCTURE,
@@ -54,6 +55,7 @@ from models.em import (
     add_vaccine_admin,
     add_venipuncture,
     apply_modifiers,
+    documented_lesion_count,
     documents_vaccine_counseling,
     drop_preventive_with_wellness,
     is_em,
@@ -72,6 +74,7 @@ from models.em import (
     office_em,
     one_flu_vaccine,
     phone_em_code,
+    premalignant_destruction_lines,
     preventive_code,
     psychotherapy_code,
     psychotherapy_counterpart,
@@ -736,7 +739,18 @@ class Suggester:
                       for c, p in chosen if c.code != old_code or new_code]
             if new_code:
                 located[new_code] = located.get(old_code, [])
-        lines = [Line(c.code, list(c.modifiers), _units(c)) for c, _ in chosen]
+        # premalignant lesion destruction follows the documented lesion count (17000 + 17003 x n-1, or 17004)
+        units: dict[str, int] = {}
+        base = next(((c, p) for c, p in chosen if c.code in PREMALIGNANT_DESTRUCTION and c.mentions), None)
+        count = documented_lesion_count(_line_of(text, base[0].mentions[0])) if base else None
+        if base and count:
+            billed = premalignant_destruction_lines(count)
+            chosen = [(c, p) for c, p in chosen if c.code not in PREMALIGNANT_DESTRUCTION]
+            chosen += [(replace(base[0], code=code), base[1]) for code, _ in billed]
+            for code, n in billed:
+                units[code] = n
+                located[code] = located.get(base[0].code, [])
+        lines = [Line(c.code, list(c.modifiers), units.get(c.code) or _units(c)) for c, _ in chosen]
         for ln, (c, _) in zip(lines, chosen, strict=True):
             entry = self.cs.procedures.catalog.get(c.code)
             lat = next((m.attributes.get("laterality") for m in c.mentions if m.attributes.get("laterality")), None)
@@ -840,8 +854,7 @@ class Suggester:
             return tobacco_band or c.code
         if not c.mentions:
             return c.code
-        m = c.mentions[0]
-        line = text[text.rfind("\n", 0, m.start) + 1 : (text.find("\n", m.end) + 1 or len(text) + 1) - 1]
+        line = _line_of(text, c.mentions[0])
         if c.code in self.view_ranges:
             return code_for_views(c.code, documented_views(line), self.view_ranges)
         return joint_injection_code(c.code, line)  # with or without ultrasound guidance; others unchanged
@@ -1472,6 +1485,11 @@ def _add_combinations(b: _CandidateBuilder, analysis: NoteAnalysis) -> None:
         for t in triggers:
             for m in by_code[t]:
                 cand.add_mention(m)
+
+
+def _line_of(text: str, m: Mention) -> str:
+    """The text line a mention sits on."""
+    return text[text.rfind("\n", 0, m.start) + 1 : (text.find("\n", m.end) + 1 or len(text) + 1) - 1]
 
 
 def _visit_em(code: str) -> bool:

@@ -526,3 +526,29 @@ def test_joint_injection_code_follows_documented_ultrasound_guidance(code: str, 
     from models.em import joint_injection_code
 
     assert joint_injection_code(code, line) == expected
+
+
+@pytest.mark.parametrize(
+    ("line", "count"),
+    [
+        ("Cryotherapy with liquid nitrogen to 20 actinic keratoses.", 20),
+        ("LN2 to AKs x 3.", 3),
+        ("Three lesions treated with cryotherapy.", 3),
+        ("1. Cryotherapy to 5 lesions.", 5),  # a list number is no count
+        ("Destroyed 2 AKs on the face and 3 lesions on the arm.", None),  # two numbers: left to the coder
+        ("Cryotherapy performed.", None),
+    ],
+)
+def test_documented_lesion_count(line: str, count: int | None) -> None:
+    from models.em import documented_lesion_count
+
+    assert documented_lesion_count(line) == count
+
+
+@pytest.mark.parametrize(("count", "lines"), [(1, [("17000", 1)]), (2, [("17000", 1), ("17003", 1)]),
+                                              (14, [("17000", 1), ("17003", 13)]), (15, [("17004", 1)]),
+                                              (40, [("17004", 1)])])
+def test_premalignant_destruction_is_billed_by_count(count: int, lines: list[tuple[str, int]]) -> None:
+    from models.em import premalignant_destruction_lines
+
+    assert premalignant_destruction_lines(count) == lines

@@ -667,6 +667,23 @@ def test_ultrasound_guided_joint_injection_is_billed_with_its_guided_code(sugges
     assert line.code == "20611" and [e.text for e in line.evidence] == ["right knee injection"]
 
 
+@pytest.mark.parametrize(("count", "expected"), [("20", [("17004", 1)]), ("3", [("17000", 1), ("17003", 2)])])
+def test_premalignant_lesion_destruction_follows_the_documented_count(suggester: Suggester, count: str,
+                                                                      expected: list[tuple[str, int]]) -> None:
+    from pipelines.features import Candidate
+    from pipelines.suggest import _request
+
+    text = f"Procedure: cryotherapy to {count} actinic keratoses of the scalp.\nAssessment: actinic keratosis."
+    analysis = suggester.nlp.analyze(text)
+    start = text.index("cryotherapy")
+    m = Mention(start, start + 11, "cryotherapy", "procedure", "procedure", "present", {}, "cryo", [])
+    scored = [(Candidate("cpt", "17000", lex=0.9, mentions=[m]), 0.95), (Candidate("cpt", "17003", lex=0.9, mentions=[m]), 0.9)]
+    _, cpt = suggester._select(_request(text, {}), analysis, scored)
+    got = [(c.code, c.units) for c in cpt if c.code.startswith("1700")]
+    assert got == expected
+    assert all(c.evidence and c.confidence == 0.95 for c in cpt if c.code.startswith("1700"))
+
+
 def test_a_note_is_primary_unless_another_corpus_outweighs_it(suggester: Suggester) -> None:
     import types
 
