@@ -704,11 +704,21 @@ class Suggester:
         # add-on (same-day E/M), tobacco counseling by minutes, x-rays by the number of views
         with_em = any(is_office_em(c.code) for c, _ in chosen)
         band = tobacco_counseling_code(analysis.facts.tobacco_counseling_minutes)
-        for i, (c, p) in enumerate(chosen):
-            code = self._line_code(text, c, with_em, band)
-            if code != c.code and not any(x.code == code for x, _ in chosen):
-                chosen[i] = (replace(c, code=code), p)
+        therapy_band = therapy if self.config.documented_psychotherapy else None
+        billed: list[tuple[Candidate, float]] = []
+        for c, p in chosen:
+            code = self._line_code(text, c, with_em, band, therapy_band)
+            if code != c.code:
+                if any(x.code == code for x, _ in chosen + billed):
+                    continue  # another line already bills it: the same service twice
                 located[code] = located.get(c.code, [])
+                c = replace(c, code=code)
+            # one psychotherapy and one tobacco counseling time band per encounter (the most probable)
+            if (is_psychotherapy(c.code) and any(is_psychotherapy(x.code) for x, _ in billed)) or (
+                    c.code in TOBACCO_COUNSELING_CODES and any(x.code in TOBACCO_COUNSELING_CODES for x, _ in billed)):
+                continue
+            billed.append((c, p))
+        chosen = billed
         # one x-ray code per site: the view count decides, else the most probable
         sites: set[str] = set()
         kept = []
@@ -846,10 +856,12 @@ class Suggester:
     def view_ranges(self) -> dict[str, tuple[str, int, float]]:
         return view_ranges(self.cs.procedures.catalog)
 
-    def _line_code(self, text: str, c: Candidate, with_em: bool, tobacco_band: str | None) -> str:
-        """The code a chosen CPT line is billed as, given the documented facts."""
+    def _line_code(self, text: str, c: Candidate, with_em: bool, tobacco_band: str | None,
+                   therapy_band: str | None = None) -> str:
+        """The code a chosen CPT line is billed as, given the documented facts (the psychotherapy
+        and tobacco counseling time bands the documented minutes give, when documented)."""
         if is_psychotherapy(c.code):
-            return psychotherapy_counterpart(c.code, with_em)
+            return psychotherapy_counterpart(therapy_band or c.code, with_em)
         if c.code in TOBACCO_COUNSELING_CODES:
             return tobacco_band or c.code
         if not c.mentions:

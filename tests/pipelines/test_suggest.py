@@ -493,6 +493,40 @@ def test_tobacco_counseling_code_follows_the_documented_minutes(suggester: Sugge
     assert [c.code for c in cpt] == [expected]
 
 
+@pytest.mark.parametrize(("minutes", "ranked", "expected"), [
+    (15, ["99406", "99407"], ["99407"]),  # both bands ranked: the documented one, once
+    (None, ["99407", "99406"], ["99407"]),  # no minutes: the more probable band only
+])
+def test_one_tobacco_counseling_band_per_encounter(suggester: Suggester, minutes: int | None, ranked: list[str],
+                                                   expected: list[str]) -> None:
+    from pipelines.features import Candidate
+    from pipelines.suggest import _request
+
+    text = "Established patient, current smoker. Smoking cessation counseling given."
+    analysis = suggester.nlp.analyze(text)
+    analysis.facts.tobacco_counseling_minutes = minutes
+    scored = [(Candidate("cpt", c, rule=1.0), 0.97 - i / 10) for i, c in enumerate(ranked)]
+    _, cpt = suggester._select(_request(text, {}), analysis, scored)
+    assert [c.code for c in cpt] == expected
+
+
+@pytest.mark.parametrize(("minutes", "ranked", "expected"), [
+    (63, ["90832", "90837", "90834"], ["90837"]),  # the documented band, billed once
+    (None, ["90834", "90837"], ["90834"]),  # no minutes: the more probable band only
+])
+def test_one_psychotherapy_band_per_encounter(suggester: Suggester, minutes: int | None, ranked: list[str],
+                                              expected: list[str]) -> None:
+    from pipelines.features import Candidate
+    from pipelines.suggest import _request
+
+    text = "Individual psychotherapy provided. Used CBT techniques."
+    analysis = suggester.nlp.analyze(text)
+    analysis.facts.psychotherapy_minutes = minutes
+    scored = [(Candidate("cpt", c, rule=1.0), 0.97 - i / 10) for i, c in enumerate(ranked)]
+    _, cpt = suggester._select(_request(text, {}), analysis, scored)
+    assert [c.code for c in cpt] == expected
+
+
 def test_guideline_combination_codes_are_candidates_and_replace_their_components(suggester: Suggester) -> None:
     from pipelines.features import Candidate
     from pipelines.suggest import _add_combinations, _CandidateBuilder, _request
