@@ -493,35 +493,21 @@ def test_tobacco_counseling_code_follows_the_documented_minutes(suggester: Sugge
     assert [c.code for c in cpt] == [expected]
 
 
-@pytest.mark.parametrize(("minutes", "ranked", "expected"), [
-    (15, ["99406", "99407"], ["99407"]),  # both bands ranked: the documented one, once
-    (None, ["99407", "99406"], ["99407"]),  # no minutes: the more probable band only
+@pytest.mark.parametrize(("fact", "minutes", "ranked", "expected"), [
+    ("tobacco_counseling_minutes", 15, ["99406", "99407"], ["99407"]),  # both bands ranked: the documented one, once
+    ("tobacco_counseling_minutes", None, ["99407", "99406"], ["99407"]),  # no minutes: the more probable band only
+    ("psychotherapy_minutes", 63, ["90832", "90837", "90834"], ["90837"]),
+    ("psychotherapy_minutes", None, ["90834", "90837"], ["90834"]),
 ])
-def test_one_tobacco_counseling_band_per_encounter(suggester: Suggester, minutes: int | None, ranked: list[str],
-                                                   expected: list[str]) -> None:
+def test_one_time_band_per_encounter(suggester: Suggester, fact: str, minutes: int | None, ranked: list[str],
+                                     expected: list[str]) -> None:
+    # psychotherapy (90832/90834/90837) and tobacco counseling (99406/99407) bill one time band each
     from pipelines.features import Candidate
     from pipelines.suggest import _request
 
-    text = "Established patient, current smoker. Smoking cessation counseling given."
+    text = "Established patient, current smoker. Smoking cessation counseling given. Psychotherapy provided."
     analysis = suggester.nlp.analyze(text)
-    analysis.facts.tobacco_counseling_minutes = minutes
-    scored = [(Candidate("cpt", c, rule=1.0), 0.97 - i / 10) for i, c in enumerate(ranked)]
-    _, cpt = suggester._select(_request(text, {}), analysis, scored)
-    assert [c.code for c in cpt] == expected
-
-
-@pytest.mark.parametrize(("minutes", "ranked", "expected"), [
-    (63, ["90832", "90837", "90834"], ["90837"]),  # the documented band, billed once
-    (None, ["90834", "90837"], ["90834"]),  # no minutes: the more probable band only
-])
-def test_one_psychotherapy_band_per_encounter(suggester: Suggester, minutes: int | None, ranked: list[str],
-                                              expected: list[str]) -> None:
-    from pipelines.features import Candidate
-    from pipelines.suggest import _request
-
-    text = "Individual psychotherapy provided. Used CBT techniques."
-    analysis = suggester.nlp.analyze(text)
-    analysis.facts.psychotherapy_minutes = minutes
+    setattr(analysis.facts, fact, minutes)
     scored = [(Candidate("cpt", c, rule=1.0), 0.97 - i / 10) for i, c in enumerate(ranked)]
     _, cpt = suggester._select(_request(text, {}), analysis, scored)
     assert [c.code for c in cpt] == expected
