@@ -374,6 +374,11 @@ def redundant_unspecified(desc: str, sibling: str) -> bool:
     return words_a - _GENERIC_WORDS <= words_b
 
 
+def is_family_history_code(code: str) -> bool:
+    """A family history code (Z80-Z84): a family mention is what supports it."""
+    return code[:3] in ("Z80", "Z81", "Z82", "Z83", "Z84")
+
+
 def history_target(code: str, table: Sequence[tuple[str, str]]) -> str | None:
     for prefix, target in table:
         if code.replace(".", "").startswith(prefix.replace(".", "")):

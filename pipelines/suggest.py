@@ -100,6 +100,7 @@ from pipelines.features import (
     feature_matrix,
     gold_match,
     history_target,
+    is_family_history_code,
     norm_code,
     planned_only,
     redundant_unspecified,
@@ -1464,6 +1465,11 @@ class _CandidateBuilder:
         if prompt and cand.specificity is None:
             cand.specificity = prompt
         cand.add_mention(m)
+        if m.assertion == "family" and is_family_history_code(resolved):
+            # the family history code itself ("family history of breast cancer" -> Z80.3, or the
+            # NLP's status code for "FHx significant for breast cancer"): the family mention is its evidence
+            cand.rule = max(cand.rule, 1.0)
+            cand.sources.add("history_rule")
         if m.assertion in ("family", "historical"):
             table = FAMILY_HISTORY if m.assertion == "family" else PERSONAL_HISTORY
             target = history_target(resolved, table)

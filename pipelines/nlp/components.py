@@ -13,6 +13,7 @@ results on Doc extensions, so the whole pipeline stays well above 300 notes/s:
 import bisect
 import re
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -355,7 +356,11 @@ class ContextComponent:
                 hi = bisect.bisect_left(cue_starts, e)
                 # a cue may start on the header's colon ("Social history: no tobacco use")
                 scope = scopes[(s, e)] = [c for c in cues[max(lo - 1, 0) : hi] if s < c.end <= e]
-            sc = [c for c in scope if not (c.start < m.end and m.start < c.end)]
+            # a cue overlapping the mention is part of it, except a family cue that begins before it
+            # ("family history of" before the mention "history of breast cancer"): that one applies
+            sc = [replace(c, end=m.start) if c.category == "family" and c.start < m.start < c.end < m.end else c
+                  for c in scope if not (c.start < m.end and m.start < c.end)
+                  or (c.category == "family" and c.start < m.start < c.end < m.end)]
             m.assertion = self.rules.assertion(text, m.start, m.end, s, e, sc, m.section)  # type: ignore[assignment]
             if m.assertion in ("family", "historical") and m.candidates:
                 top = [c.code for c in m.candidates[:3] if c.system == "icd10cm"]

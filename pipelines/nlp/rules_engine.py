@@ -386,6 +386,12 @@ class StatusCodes:
             self.rules.append((rule["assertion"], tuple(rule["prefixes"]), rule["code"], rule["id"]))
 
     def codes(self, assertion: str, candidate_codes: list[str]) -> list[str]:
+        """The status codes of a mention asserted `assertion` whose top candidates are
+        `candidate_codes`. A personal-history code among them stands for the condition its rule
+        names ("family history of breast cancer" matched as "history of breast cancer" -> Z85.3
+        stands for C50, so the family code is Z80.3)."""
+        candidate_codes = [*candidate_codes, *(p for a, prefixes, code, _ in self.rules if a != assertion
+                                               and code in candidate_codes for p in prefixes)]
         out: list[str] = []
         for a, prefixes, code, _rid in self.rules:
             if a == assertion and code not in out and any(c.startswith(prefixes) for c in candidate_codes):

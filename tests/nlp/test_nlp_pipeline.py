@@ -440,3 +440,14 @@ def test_family_and_personal_history_status_codes(nlp: NlpPipeline) -> None:
     assert "Z80.3" in _codes(_find(a, "breast cancer"))
     # a present condition gets no status code
     assert not any(c.startswith("Z8") for c in _codes(_find(nlp.analyze("Colon cancer, on chemotherapy."), "Colon cancer")))
+
+
+@pytest.mark.parametrize("text", ["Relevant history: family history of breast cancer.", "Family history of breast cancer."])
+def test_family_history_of_a_personal_history_phrase(nlp: NlpPipeline, text: str) -> None:
+    # the lexicon knows "history of breast cancer" (Z85.3): the "family" before it is the
+    # family cue, and the personal history code stands for the condition (C50 -> Z80.3)
+    a = nlp.analyze(text)
+    m = next(m for m in a.mentions if "breast cancer" in m.text)
+    assert m.assertion == "family" and "Z80.3" in _codes(m)
+    personal = next(m for m in nlp.analyze("History of breast cancer, in remission.").mentions if "breast" in m.text)
+    assert personal.assertion == "historical" and "Z80.3" not in _codes(personal)

@@ -704,6 +704,27 @@ def test_premalignant_lesion_destruction_follows_the_documented_count(suggester:
     assert all(c.evidence and c.confidence == 0.95 for c in cpt if c.code.startswith("1700"))
 
 
+def test_a_family_history_code_is_supported_by_its_family_mention(suggester: Suggester) -> None:
+    # "family history of breast cancer": the family mention is the evidence of Z80.3 itself
+    from pipelines.features import Candidate
+    from pipelines.suggest import _request
+
+    text = "Assessment: essential tremor.\nRelevant history: family history of breast cancer."
+    analysis = suggester.nlp.analyze(text)
+    m = next(x for x in analysis.mentions if "breast cancer" in x.text)
+    assert m.assertion == "family"
+    cands = suggester.candidates(_request(text, {}), analysis, [])
+    z = cands[("icd10cm", "Z80.3")]
+    assert z.rule >= 1.0 and z.asserted and "history_rule" in z.sources
+    s = Suggester(suggester.nlp, suggester.config)
+    s.thresholds = {"icd10cm": 0.5, "cpt": 0.5}
+    icd, _ = s._select(_request(text, {}), analysis, [(z, 0.9)])
+    assert [(c.code, c.evidence[0].assertion) for c in icd] == [("Z80.3", "family")]
+    # the patient's own code is never taken from a family mention
+    c50 = Candidate("icd10cm", "C50.919", lex=0.9, mentions=[m])
+    assert not c50.asserted
+
+
 def test_a_note_is_primary_unless_another_corpus_outweighs_it(suggester: Suggester) -> None:
     import types
 
