@@ -355,7 +355,16 @@ def contradictory(desc_a: str, desc_b: str) -> bool:
 
 
 _DETAIL_WORD = re.compile(r"\b(?:not|non) [a-z]+|[a-z0-9]+")  # "not intractable" is one detail, not "intractable"
-_GENERIC_WORDS = frozenset({"unspecified", "of", "the", "and", "or", "a", "an", "in", "site", "type"})
+_GENERIC_WORDS = frozenset({"unspecified", "of", "the", "and", "or", "a", "an", "in", "site", "type", "disorder"})
+
+
+def _root(word: str) -> str:
+    """A word without its inflection, so a noun and its adjective meet ("depression" and
+    "depressive" -> "depress")."""
+    for suffix in ("ions", "ion", "ives", "ive", "ed", "es", "s"):
+        if len(word) > len(suffix) + 3 and word.endswith(suffix):
+            return word[: -len(suffix)]
+    return word
 
 
 def redundant_unspecified(desc: str, sibling: str) -> bool:
@@ -368,10 +377,10 @@ def redundant_unspecified(desc: str, sibling: str) -> bool:
     a, b = desc.lower(), sibling.lower()
     if "unspecified" not in a or a == b:
         return False
-    words_a, words_b = set(_DETAIL_WORD.findall(a)), set(_DETAIL_WORD.findall(b))
+    words_a, words_b = {_root(w) for w in _DETAIL_WORD.findall(a)}, {_root(w) for w in _DETAIL_WORD.findall(b)}
     if "unspecified" in b and len(words_b) <= len(words_a):
         return False  # the sibling is no more specific
-    return words_a - _GENERIC_WORDS <= words_b
+    return words_a - {_root(w) for w in _GENERIC_WORDS} <= words_b
 
 
 def is_family_history_code(code: str) -> bool:

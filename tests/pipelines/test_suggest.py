@@ -586,7 +586,10 @@ def test_only_the_more_probable_of_two_contradictory_siblings_is_suggested(sugge
     ("G43.909", "G43.709", True),  # migraine, unspecified beside chronic migraine: one migraine
     ("M25.569", "M25.561", True),  # pain in unspecified knee beside pain in right knee
     ("E66.9", "E66.01", True),
+    ("F32.A", "F32.1", True),  # depression, unspecified beside major depressive disorder (depression ~ depressive)
+    ("F41.9", "F41.1", True),  # anxiety disorder, unspecified beside generalized anxiety disorder
     ("G43.919", "G43.909", False),  # intractable vs not intractable: not the same detail
+    ("F32.A", "F34.1", False),  # dysthymic disorder names no depression
     ("E11.319", "E11.22", False),  # an unspecified retinopathy is another complication
     ("F43.10", "F43.23", False),  # another condition of the category
     ("G43.709", "G43.909", False),  # the specific code is never the redundant one
