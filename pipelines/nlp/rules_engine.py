@@ -390,8 +390,9 @@ class StatusCodes:
         `candidate_codes`. A personal-history code among them stands for the condition its rule
         names ("family history of breast cancer" matched as "history of breast cancer" -> Z85.3
         stands for C50, so the family code is Z80.3)."""
-        candidate_codes = [*candidate_codes, *(p for a, prefixes, code, _ in self.rules if a != assertion
-                                               and code in candidate_codes for p in prefixes)]
+        if assertion == "family":  # never the other way: a "family history of X" phrase is no personal history
+            candidate_codes = [*candidate_codes, *(p for a, prefixes, code, _ in self.rules if a == "historical"
+                                                   and code in candidate_codes for p in prefixes)]
         out: list[str] = []
         for a, prefixes, code, _rid in self.rules:
             if a == assertion and code not in out and any(c.startswith(prefixes) for c in candidate_codes):

@@ -451,3 +451,13 @@ def test_family_history_of_a_personal_history_phrase(nlp: NlpPipeline, text: str
     assert m.assertion == "family" and "Z80.3" in _codes(m)
     personal = next(m for m in nlp.analyze("History of breast cancer, in remission.").mentions if "breast" in m.text)
     assert personal.assertion == "historical" and "Z80.3" not in _codes(personal)
+
+
+def test_status_codes_map_personal_history_to_family_history_only() -> None:
+    from pipelines.nlp.rules_engine import StatusCodes
+
+    s = StatusCodes()
+    assert s.codes("family", ["Z85.3"]) == ["Z80.3"]  # "family history of" + "history of breast cancer"
+    assert s.codes("family", ["C18.9"]) == ["Z80.0"]
+    assert s.codes("historical", ["C50.919"]) == ["Z85.3"]
+    assert s.codes("historical", ["Z80.0"]) == []  # a family history phrase in a history section is no personal history
