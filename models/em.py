@@ -344,7 +344,7 @@ def medicare_depression_screening(codes: Sequence[str], age: int | None) -> dict
 JOINT_INJECTION_GUIDED = {"20600": "20604", "20605": "20606", "20610": "20611"}
 _GUIDED = {v: k for k, v in JOINT_INJECTION_GUIDED.items()}
 _US = r"(?:ultrasound|ultra-sound|sonograph\w*|sonographic|US)"
-_GUIDANCE = re.compile(rf"\b(?:(without|no|not under)\s+)?(?:{_US}[- ]guid\w*|under {_US}(?: guidance)?|{_US} guidance|guided by {_US})",
+_GUIDANCE = re.compile(rf"\b(?:(without|no|not)\s+)?(?:{_US}[- ]guid\w*|under {_US}(?: guidance)?|{_US} guidance|guided by {_US})",
                        re.IGNORECASE)
 
 

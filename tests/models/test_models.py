@@ -516,6 +516,7 @@ def test_medicare_depression_screening(codes: list[str], age: int | None, expect
         ("20605", "Wrist injection, ultrasound-guided.", "20606"),
         ("20600", "Finger joint injected with sonographic guidance.", "20604"),
         ("20611", "Knee injection without ultrasound guidance.", "20610"),  # denied: the unguided code
+        ("20611", "Knee injection, not under ultrasound.", "20610"),
         ("20610", "Knee injection performed.", "20610"),  # not mentioned: the chosen code stands
         ("20611", "Knee injection performed.", "20611"),
         ("20610", "Knee ultrasound showed an effusion; injection performed.", "20610"),  # imaging, not guidance
