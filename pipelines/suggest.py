@@ -737,9 +737,11 @@ class Suggester:
                                     {c.code: catalog[c.code].description for c, _ in chosen if c.code in catalog},
                                     _day(req.date_of_service))
         chosen = [(c, p) for c, p in chosen if c.code not in extra_flu]
-        # a product named without its valence is billed with its season's (rules/influenza_seasons.yaml)
+        # a product named without its valence is billed with its season's (rules/influenza_seasons.yaml);
+        # the valence a note names is read on the product's own lines (a "quadrivalent
+        # meningococcal" vaccine elsewhere says nothing of the flu shot)
         for i, (c, p) in enumerate(chosen):
-            code, _rule = season_code(c.code, _day(req.date_of_service), text)
+            code, _rule = season_code(c.code, _day(req.date_of_service), "\n".join(_line_of(text, m) for m in c.mentions))
             if code != c.code and code in catalog and not any(x.code == code for x, _ in chosen):
                 chosen[i] = (replace(c, code=code), p)
                 located[code] = located.get(c.code, [])

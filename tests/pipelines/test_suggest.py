@@ -251,6 +251,9 @@ def test_influenza_vaccine_billed_with_its_seasons_valence(suggester: Suggester)
     said = NOTES[2][0].replace("Influenza vaccine", "Quadrivalent influenza vaccine")
     assert "90686" in {s.code for s in suggester.suggest(said, {"date_of_service": "2025-10-04"}).cpt}
     assert "90686" in {s.code for s in suggester.suggest(NOTES[2][0], {"date_of_service": "2023-10-04"}).cpt}
+    # the valence is read on the flu vaccine's own line, not anywhere in the note
+    other = NOTES[2][0] + "\nQuadrivalent meningococcal vaccine discussed for next year."
+    assert "90656" in {s.code for s in suggester.suggest(other, {"date_of_service": "2025-10-04"}).cpt}
 
 
 def test_deterministic_and_save_load_roundtrip(suggester: Suggester, tmp_path: Path) -> None:
