@@ -740,18 +740,13 @@ class Suggester:
         # a product named without its valence is billed with its season's (rules/influenza_seasons.yaml);
         # the valence a note names is read on the product's own lines (a "quadrivalent
         # meningococcal" vaccine elsewhere says nothing of the flu shot)
-        for i, (c, p) in enumerate(chosen):
-            code, _rule = season_code(c.code, _day(req.date_of_service), "\n".join(_line_of(text, m) for m in c.mentions))
-            if code != c.code and code in catalog and not any(x.code == code for x, _ in chosen):
-                chosen[i] = (replace(c, code=code), p)
-                located[code] = located.get(c.code, [])
+        billed_codes = {c.code for c, _ in chosen}
+        seasonal = {c.code: season_code(c.code, _day(req.date_of_service), "\n".join(_line_of(text, m) for m in c.mentions))[0]
+                    for c, _ in chosen}
+        chosen = _recode(chosen, located, {old: new for old, new in seasonal.items()
+                                           if new != old and new in catalog and new not in billed_codes})
         # a Medicare annual wellness visit's depression screening is G0444 (96127 otherwise)
-        swap = medicare_depression_screening([c.code for c, _ in chosen], age)
-        for old_code, new_code in swap.items():
-            chosen = [(replace(c, code=new_code), p) if c.code == old_code and new_code else (c, p)
-                      for c, p in chosen if c.code != old_code or new_code]
-            if new_code:
-                located[new_code] = located.get(old_code, [])
+        chosen = _recode(chosen, located, medicare_depression_screening([c.code for c, _ in chosen], age))
         # premalignant lesion destruction follows the documented lesion count (17000 + 17003 x n-1, or 17004)
         units: dict[str, int] = {}
         base = next(((c, p) for c, p in chosen if c.code in PREMALIGNANT_DESTRUCTION and c.mentions), None)
@@ -1505,6 +1500,22 @@ def _add_combinations(b: _CandidateBuilder, analysis: NoteAnalysis) -> None:
         for t in triggers:
             for m in by_code[t]:
                 cand.add_mention(m)
+
+
+def _recode(chosen: list[tuple[Candidate, float]], located: dict[str, list[Evidence]],
+            new_code_of: dict[str, str | None]) -> list[tuple[Candidate, float]]:
+    """The chosen lines with each code in `new_code_of` billed as its new code (None: dropped); a
+    re-coded line keeps its confidence and its located evidence."""
+    out = []
+    for c, p in chosen:
+        new = new_code_of.get(c.code, c.code)
+        if new is None:
+            continue
+        if new != c.code:
+            located[new] = located.get(c.code, [])
+            c = replace(c, code=new)
+        out.append((c, p))
+    return out
 
 
 def _line_of(text: str, m: Mention) -> str:
