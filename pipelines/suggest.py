@@ -782,16 +782,22 @@ class Suggester:
         conf_of = {c.code: p for c, p in chosen}
         ev_of = {c.code: located.get(c.code) or _evidence(text, c.mentions, c.system) for c, _ in chosen}
         vaccines = [ln.code for ln in lines if is_vaccine_product(ln.code) and ln.code in conf_of]
+        ranker_icd = {c.code: float(q) for c, q in scored if c.system == ICD}
+
+        def add_dx(code: str, conf: float, evidence: list[Evidence], alternatives: list[Alternative] | None = None) -> None:
+            # a diagnosis a billed line calls for, with that line's evidence
+            icd.append(IcdSuggestion(
+                code=code, description=self.info.icd_description(code), confidence=round(conf, 4), rank=len(icd) + 1,
+                billable=self.info.billable(code, fy), evidence=evidence, alternatives=alternatives or [],
+                specificity=None))
+
         if (self.config.immunization_z23 and vaccines and len(icd) < self.config.max_icd
                 and not any(x.code == "Z23" for x in icd)):
             # a vaccine given at this encounter is coded Z23 (ICD-10-CM guidelines I.C.21.c.2),
             # the diagnosis that supports its administration line: with the vaccine's evidence, at
             # the ranker's confidence in Z23 or the vaccine's, whichever is higher
-            z = max([conf_of[v] for v in vaccines] + [float(q) for c, q in scored if c.system == ICD and c.code == "Z23"])
-            icd.append(IcdSuggestion(
-                code="Z23", description=self.info.icd_description("Z23"), confidence=round(z, 4), rank=len(icd) + 1,
-                billable=self.info.billable("Z23", fy), evidence=[e for v in vaccines for e in ev_of[v]][:3],
-                alternatives=[], specificity=None))
+            add_dx("Z23", max([conf_of[v] for v in vaccines] + ([ranker_icd["Z23"]] if "Z23" in ranker_icd else [])),
+                   [e for v in vaccines for e in ev_of[v]][:3])
         exams = [ln.code for ln in lines if needs_routine_exam_dx([ln]) and ln.code in conf_of]
         if (self.config.routine_exam_dx and exams and len(icd) < self.config.max_icd
                 and not any(x.code[:3] in ROUTINE_EXAM_CATEGORIES for x in icd)):
@@ -800,17 +806,13 @@ class Suggester:
             # the member (ties and no candidate: without abnormal findings), at the visit line's
             # confidence times the member's share of the family's ranker scores, or its own score
             allowed = routine_exam_codes(age, req.patient.sex if req.patient else None)
-            score = {c.code: float(q) for c, q in scored if c.system == ICD and c.code in allowed}
+            score = {a: ranker_icd[a] for a in allowed if a in ranker_icd}
             best = max(allowed, key=lambda a: score.get(a, 0.0))
             share = score.get(best, 0.0) / sum(score.values()) if sum(score.values()) > 0 else 1 / len(allowed)
-            conf = max(score.get(best, 0.0), min(conf_of[e] for e in exams) * share)
             if not any(excludes1_pair(self.cs, best, x.code) for x in icd):
-                icd.append(IcdSuggestion(
-                    code=best, description=self.info.icd_description(best), confidence=round(conf, 4),
-                    rank=len(icd) + 1, billable=self.info.billable(best, fy),
-                    evidence=[e for x in exams for e in ev_of[x]][:3] or _facts_evidence(text, analysis), alternatives=[
-                        Alternative(code=a, confidence=round(score[a], 4)) for a in allowed if a != best and a in score][:3],
-                    specificity=None))
+                add_dx(best, max(score.get(best, 0.0), min(conf_of[e] for e in exams) * share),
+                       [e for x in exams for e in ev_of[x]][:3] or _facts_evidence(text, analysis),
+                       [Alternative(code=a, confidence=round(score[a], 4)) for a in allowed if a != best and a in score][:3])
         if self.config.preventive_screening_dx and exams:
             # a screening test billed at a preventive visit is coded with what it screens for
             # (Z13.220 for a lipid panel; rules/preventive_screening.yaml, guidelines I.C.21.c.5),
@@ -820,13 +822,8 @@ class Suggester:
             for _rule, code, tests in screening_codes([ln.code for ln in lines if ln.code in conf_of], [x.code for x in icd]):
                 if len(icd) >= self.config.max_icd or any(excludes1_pair(self.cs, code, x.code) for x in icd):
                     continue
-                conf = max([min(visit, min(conf_of[t] for t in tests))]
-                           + [float(q) for c, q in scored if c.system == ICD and c.code == code])
-                icd.append(IcdSuggestion(
-                    code=code, description=self.info.icd_description(code), confidence=round(conf, 4),
-                    rank=len(icd) + 1, billable=self.info.billable(code, fy),
-                    evidence=[e for t in tests for e in ev_of[t]][:3] or _facts_evidence(text, analysis),
-                    alternatives=[], specificity=None))
+                add_dx(code, max(min(visit, min(conf_of[t] for t in tests)), ranker_icd.get(code, 0.0)),
+                       [e for t in tests for e in ev_of[t]][:3] or _facts_evidence(text, analysis))
         dx_codes = [s.code for s in icd]
         pointers = self._pointers(req, dx_codes, lines)
         cpt: list[CptSuggestion] = []
