@@ -211,6 +211,17 @@ class SuggestConfig:
     corpus_calibration: bool = True
     corpus_holdout: float = 0.2
     corpus_min_notes: int = 200
+    # each calibrated corpus also gets its own ranker (`corpus_ranker`), trained on that corpus's
+    # cross-fitted rows only, whose notes are read with open phrases (`corpus_phrases`: words no
+    # lexicon entry covered go to the dense index, hits kept from `corpus_phrase_min_sim`). The
+    # primary ranker trains on the same rows as without them (every note, no phrases), so clinic
+    # notes are ranked as before. Why: a case report's coders code what a visit note's do not
+    # (negated findings, every symptom beside its diagnosis), and a third of its gold codes are
+    # named in words no lexicon entry holds. Chosen on held-out CodiEsp train folds
+    # (benchmarks/bench_corpus_ranker.py), never on CodiEsp dev
+    corpus_ranker: bool = True
+    corpus_phrases: bool = True
+    corpus_phrase_min_sim: float = 0.7
     unseen_frac: float = 0.5  # share of codes hidden per cross-fitting fold (simulates codes never seen in training)
     max_synthetic_train: int = 4000
     max_synthetic_dev: int = 800
@@ -253,7 +264,8 @@ class Suggester:
         self.nlp = nlp
         self.config = config or SuggestConfig()
         if hasattr(nlp, "open_phrases"):
-            nlp.open_phrases = self.config.open_phrases  # the NLP skips phrases nobody reads
+            # the NLP skips phrases nobody reads
+            nlp.open_phrases = self.config.open_phrases or (self.config.corpus_phrases and self.config.corpus_ranker)
         self.cs = load_codesets()
         self.info = CodeInfo(self.cs)
         # the ranker's feature columns, in order (kept with the model: one trained before the
@@ -270,6 +282,7 @@ class Suggester:
         self.corpus_model: CorpusClassifier | None = None
         self.corpus_calibrators: dict[str, dict[str, IsotonicCalibrator]] = {}
         self.corpus_thresholds: dict[str, dict[str, float]] = {}
+        self.corpus_rankers: dict[str, CandidateRanker] = {}  # SuggestConfig.corpus_ranker
         self.priors: dict[str, dict[str, float]] = {ICD: {}, CPT: {}}
         self.fallback: dict[str, list[str]] = {ICD: [], CPT: []}
         self.metrics: dict[str, Any] = {}
@@ -293,9 +306,10 @@ class Suggester:
         step = 64  # dense look-ups and the reranker run once per slice of notes
         for i in range(0, len(reqs), step):
             rs, ans = reqs[i : i + step], analyses[i : i + step]
-            cand_lists = [list(c.values()) for c in self.candidates_many(rs, ans, sups[i : i + step])]
-            flat = [c for cl in cand_lists for c in cl]
             weights = self._corpus_weights([r.text for r in rs])
+            cand_lists = [list(c.values()) for c in self.candidates_many(rs, ans, sups[i : i + step],
+                                                                         self._phrase_notes(weights, len(rs)))]
+            flat = [c for cl in cand_lists for c in cl]
             conf, raw = self._scores(flat, [len(cl) for cl in cand_lists], weights)
             pos = 0
             for k, (r, a, cl) in enumerate(zip(rs, ans, cand_lists, strict=True)):
@@ -311,11 +325,17 @@ class Suggester:
         return self.candidates_many([req], [analysis], [sup_scores or []])[0]
 
     def candidates_many(self, reqs: Sequence[SuggestRequest], analyses: Sequence[NoteAnalysis],
-                        sups: Sequence[list[tuple[str, float]]]) -> list[dict[tuple[str, str], Candidate]]:
+                        sups: Sequence[list[tuple[str, float]]], phrases: Sequence[bool] | None = None
+                        ) -> list[dict[tuple[str, str], Candidate]]:
         """Candidates for several notes; the dense look-ups of all notes go through one matrix
-        product (the code-text matrix is streamed once per batch, not once per note)."""
+        product (the code-text matrix is streamed once per batch, not once per note).
+        `phrases`: per note, whether its open phrases are read (a note of a corpus with its own
+        ranker, SuggestConfig.corpus_phrases); with `open_phrases` every note's are."""
         builders = [_CandidateBuilder(self) for _ in reqs]
         need_dense: list[tuple[int, Mention]] = []
+        phrase_sim = [self.config.phrase_min_sim if self.config.open_phrases
+                      else self.config.corpus_phrase_min_sim if phrases is not None and phrases[i] else None
+                      for i in range(len(reqs))]
         for i, analysis in enumerate(analyses):
             b = builders[i]
             for m in analysis.mentions:
@@ -329,7 +349,7 @@ class Suggester:
                         best = max(best, score)
                 if best < self.config.dense_lexical_settled:
                     need_dense.append((i, m))
-            if self.config.open_phrases:
+            if phrase_sim[i] is not None:
                 for p in analysis.phrases:
                     if self.term_index is not None:
                         # a training name the lexicon does not know ("sugar", a clinic's wording)
@@ -344,7 +364,8 @@ class Suggester:
                 for code, sim in hits:
                     if m.kind == "phrase" and self._fact_driven(code):
                         continue  # E/M levels come from the encounter facts (as in the lexicon), not from words
-                    if sim >= (self.config.phrase_min_sim if m.kind == "phrase" else self.config.dense_min_sim):
+                    floor = phrase_sim[i] if m.kind == "phrase" else None
+                    if sim >= (self.config.dense_min_sim if floor is None else floor):
                         builders[i].add(code_system(code), m, code, "dense", sim)
         for b, req, analysis, sup in zip(builders, reqs, analyses, sups, strict=True):
             for rank, (label, p) in enumerate(sup or []):
@@ -473,36 +494,75 @@ class Suggester:
         else:
             raw = self.ranker.decision_scores(X)
         note = np.repeat(np.arange(len(groups)), groups) if groups is not None else np.zeros(len(cands), dtype=int)
-        return self._confidence(cands, raw, None if weights is None else weights[note]), raw
+        w = None if weights is None else weights[note]
+        raws = self._corpus_raws(X, w)
+        conf = self._confidence(cands, raw, w, raws)
+        if raws:
+            # the order among equal confidences: the raw scores mixed as the calibrations are
+            assert w is not None and self.corpus_model is not None
+            classes = list(self.corpus_model.classes_)
+            raw = sum((w[:, classes.index(c)] * (raws.get(c, raw)) for c in classes), np.zeros(len(raw)))
+        return conf, raw
 
-    def _confidence(self, cands: Sequence[Candidate], raw: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+    def _corpus_raws(self, X: np.ndarray, weights: np.ndarray | None) -> dict[str, np.ndarray]:
+        """Each own-ranker corpus's raw scores of the rows that give it weight (others: 0;
+        SuggestConfig.corpus_ranker). Empty when no row reads like such a corpus."""
+        out: dict[str, np.ndarray] = {}
+        if weights is None or self.corpus_model is None or not self.corpus_rankers:
+            return out
+        for j, corpus in enumerate(self.corpus_model.classes_):
+            ranker = self.corpus_rankers.get(corpus)
+            rows = np.flatnonzero(weights[:, j] > 0) if ranker is not None else np.zeros(0, dtype=int)
+            if len(rows):
+                r = np.zeros(len(X))
+                r[rows] = ranker.decision_scores(X[rows])  # type: ignore[union-attr]
+                out[corpus] = r
+        return out
+
+    def _confidence(self, cands: Sequence[Candidate], raw: np.ndarray, weights: np.ndarray | None = None,
+                    raws: dict[str, np.ndarray] | None = None) -> np.ndarray:
         """Calibrated confidence of each candidate from its raw ranker score, per code system
         (`weights`: one row of corpus probabilities per candidate, or None: the primary
-        calibration). A system without a calibrator keeps the raw score."""
+        calibration; `raws`: the scores of the corpora with their own ranker). A system without
+        a calibrator keeps the raw score."""
         out = raw.copy()
         for system in SYSTEMS:
             mask = np.array([c.system == system for c in cands], dtype=bool)
             if system in self.calibrators and mask.any():
-                out[mask] = self._calibrate(system, raw[mask], None if weights is None else weights[mask])
+                out[mask] = self._calibrate(system, raw[mask], None if weights is None else weights[mask],
+                                            {c: r[mask] for c, r in (raws or {}).items()})
         return np.clip(out, 0.0, 1.0)
 
-    def _calibrate(self, system: str, raw: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
+    def _calibrate(self, system: str, raw: np.ndarray, weights: np.ndarray | None,
+                   raws: dict[str, np.ndarray] | None = None) -> np.ndarray:
         """The primary calibrator's probabilities, or their mix with the corpora's calibrators
-        (`weights`: one row of corpus probabilities per score). A corpus without a calibrator
-        for this system (no positives among its held-out notes) uses the primary one."""
+        (`weights`: one row of corpus probabilities per score; `raws`: a corpus's own ranker's
+        scores, calibrated by that corpus's calibrator). A corpus without a calibrator for this
+        system (no positives among its held-out notes) uses the primary one."""
         base = self.calibrators[system].predict(raw)
         if weights is None or self.corpus_model is None:
             return base
         out = np.zeros(len(raw))
         for j, corpus in enumerate(self.corpus_model.classes_):
             cal = self.corpus_calibrators.get(corpus, {}).get(system)
-            out += weights[:, j] * (cal.predict(raw) if cal is not None else base)
+            own = (raws or {}).get(corpus)
+            if own is not None and cal is not None:
+                out += weights[:, j] * cal.predict(own)
+            else:
+                out += weights[:, j] * (cal.predict(raw) if cal is not None else base)
         return out
 
     def _corpus_weights(self, texts: Sequence[str]) -> np.ndarray | None:
         if self.corpus_model is None or not self.corpus_calibrators:
             return None
         return self.corpus_model.weights(texts)
+
+    def _phrase_notes(self, weights: np.ndarray | None, n: int) -> list[bool]:
+        """Per note (rows of `weights`), whether its open phrases are read: a note that reads
+        like a corpus with its own ranker (SuggestConfig.corpus_phrases)."""
+        if weights is None or not self.corpus_rankers or not self.config.corpus_phrases:
+            return [False] * n
+        return [not self._primary(w) for w in weights]
 
     def _primary(self, weights: np.ndarray | None) -> bool:
         """Whether a note's corpus weights (None: no corpus model) make it a primary-corpus note."""
@@ -534,8 +594,8 @@ class Suggester:
         if sup is None:
             sups, tails = self._supervised_and_tail([req.text])
             sup, tail = sups[0], tails[0]
-        cands = list(self.candidates(req, analysis, sup).values())
         weights = self._corpus_weights([req.text])
+        cands = list(self.candidates_many([req], [analysis], [sup or []], self._phrase_notes(weights, 1))[0].values())
         conf, raw = self._scores(cands, None, weights)
         w = None if weights is None else weights[0]
         return self._finish(req, analysis, cands, conf, raw, self._note_thresholds(w), tail, self._primary(w))
@@ -1005,6 +1065,9 @@ class Suggester:
         holdout = {i for i, c in enumerate(corpora) if c in cal_corpora
                    and _share(f"{cfg.seed}:corpus:{train[i].get('id') or train[i]['text']}") < cfg.corpus_holdout}
         held_rows: dict[str, list[tuple[Any, ...]]] = {c: [] for c in cal_corpora}
+        # corpora with their own ranker: their notes' rows again, read with open phrases
+        own = set(cal_corpora) if cfg.corpus_ranker else set()
+        own_rows: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {c: [] for c in own}
         use_sup = cfg.supervised and len(train) >= 2 * max(cfg.cv_folds, 2)
         if use_sup:
             sup_order = order if cfg.unseen_frac > 0 else np.random.default_rng(cfg.seed).permutation(len(train))
@@ -1038,7 +1101,7 @@ class Suggester:
                 part = [i for i in held_idx if i in holdout and corpora[i] == corpus]
                 if part:
                     held_rows[corpus].append(s._rows([train[i] for i in part], [train_an[i] for i in part],
-                                                     [sup_train[i] for i in part]))
+                                                     [sup_train[i] for i in part], phrases=cfg.corpus_phrases and corpus in own))
             for part, index in (([i for i in held_idx if i not in cold and i not in holdout], warm_terms),
                                 (sorted(cold), cold_index)):
                 if not part:
@@ -1047,9 +1110,20 @@ class Suggester:
                 Xf, yf, *_ = s._rows([train[i] for i in part], [train_an[i] for i in part], [sup_train[i] for i in part])
                 Xs.append(Xf)
                 ys.append(yf)
+                for corpus in own:
+                    cp = [i for i in part if corpora[i] == corpus]
+                    if cp:
+                        Xc, yc, *_ = s._rows([train[i] for i in cp], [train_an[i] for i in cp], [sup_train[i] for i in cp],
+                                             phrases=cfg.corpus_phrases)
+                        own_rows[corpus].append((Xc, yc))
         s.term_index, s.priors = full_terms, full_priors
         X, y = np.vstack(Xs), np.concatenate(ys)
         s.ranker = CandidateRanker(kind=cfg.ranker, max_iter=cfg.ranker_max_iter, random_state=cfg.seed).fit(X, y)
+        for corpus, parts in own_rows.items():
+            yc = np.concatenate([p[1] for p in parts]) if parts else np.zeros(0)
+            if yc.sum() >= 30 and (1 - yc).sum() >= 30:
+                s.corpus_rankers[corpus] = CandidateRanker(kind=cfg.ranker, max_iter=cfg.ranker_max_iter,
+                                                           random_state=cfg.seed).fit(np.vstack([p[0] for p in parts]), yc)
         # calibration + thresholds on dev only (and on each calibrated corpus's held-out notes)
         if dev:
             s.calibrate(dev, dev_an)
@@ -1143,7 +1217,7 @@ class Suggester:
             systems = np.concatenate([p[2] for p in parts])
             elig = np.concatenate([p[4] for p in parts])
             missed = {system: sum(p[3][system] for p in parts) for system in SYSTEMS}
-            raw = self.ranker.decision_scores(X) if len(X) else np.zeros(0)
+            raw = self.corpus_rankers.get(corpus, self.ranker).decision_scores(X) if len(X) else np.zeros(0)
             for system in SYSTEMS:
                 mask = systems == system
                 # isotonic needs enough of both classes; a corpus without them keeps the primary calibration
@@ -1187,11 +1261,12 @@ class Suggester:
             self.metrics["dev_em_f1_top_candidate"] = round(f1, 4)
 
     def _rows(self, gold: list[dict[str, Any]], analyses: list[NoteAnalysis], sup: list[list[tuple[str, float]]],
-              keep: list[list[Candidate]] | None = None
+              keep: list[list[Candidate]] | None = None, phrases: bool = False
               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, int], np.ndarray, np.ndarray, np.ndarray]:
         """Ranker rows of every candidate: features, gold label, system, gold codes no candidate
         covers (per system), whether the selection may emit it, its code and its note's index.
-        `keep`: receives each note's candidates, in row order (an empty list for a note without)."""
+        `keep`: receives each note's candidates, in row order (an empty list for a note without).
+        `phrases`: the notes' open phrases are read (a corpus with its own ranker)."""
         Xs: list[np.ndarray] = []
         ys: list[int] = []
         systems: list[str] = []
@@ -1202,7 +1277,8 @@ class Suggester:
         reqs = [_request(g["text"], g) for g in gold]
         maps: list[dict[tuple[str, str], Candidate]] = []
         for i in range(0, len(gold), 256):
-            maps += self.candidates_many(reqs[i : i + 256], analyses[i : i + 256], sup[i : i + 256])
+            maps += self.candidates_many(reqs[i : i + 256], analyses[i : i + 256], sup[i : i + 256],
+                                         [phrases] * len(reqs[i : i + 256]))
         for k, (g, an, cmap) in enumerate(zip(gold, analyses, maps, strict=True)):
             cands = list(cmap.values())
             if keep is not None:
@@ -1243,7 +1319,8 @@ class Suggester:
         with open(folder / "estimators.pkl", "wb") as fh:
             pickle.dump({"term_index": self.term_index, "supervised": self.supervised, "ranker": self.ranker,
                          "calibrators": self.calibrators, "corpus_model": self.corpus_model,
-                         "corpus_calibrators": self.corpus_calibrators}, fh, protocol=5)
+                         "corpus_calibrators": self.corpus_calibrators, "corpus_rankers": self.corpus_rankers},
+                        fh, protocol=5)
         (folder / "estimators.joblib").unlink(missing_ok=True)
         if self.encoder is not None and self.dense is not None:
             self.encoder.save(folder / "dense")
@@ -1281,7 +1358,7 @@ class Suggester:
             nlp = NlpPipeline.load(folder / "nlp" if meta.get("has_nlp") and (folder / "nlp").exists() else None)
         # artifacts saved before a switch existed keep the behaviour they were trained with
         s = cls(nlp, SuggestConfig.from_any({"open_phrases": False, "context_features": False, "threshold_fit": "rows",
-                                              **meta["config"]}))
+                                              "corpus_ranker": False, "corpus_phrases": False, **meta["config"]}))
         s.feature_names = tuple(meta.get("feature_names") or LEGACY_FEATURES)
         unknown = [n for n in s.feature_names if n not in FEATURES]
         if unknown:
@@ -1297,6 +1374,7 @@ class Suggester:
         s.calibrators = est["calibrators"]
         s.corpus_model = est.get("corpus_model")  # absent in artifacts saved before per-corpus calibration
         s.corpus_calibrators = est.get("corpus_calibrators") or {}
+        s.corpus_rankers = est.get("corpus_rankers") or {}  # absent before session 11
         s.corpus_thresholds = {c: {k: float(v) for k, v in t.items()} for c, t in (meta.get("corpus_thresholds") or {}).items()}
         if (folder / "dense" / "dense_embeddings.npy").exists():
             s.encoder = StaticEncoder.load(folder / "dense")

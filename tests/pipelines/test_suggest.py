@@ -1319,9 +1319,17 @@ def test_a_tagged_corpus_gets_its_own_calibration_from_held_out_notes(corpus_sug
     assert thr["cpt"] == pytest.approx(s.thresholds["cpt"])
 
 
-def test_corpus_calibration_keeps_each_notes_ranking(corpus_suggester: Suggester) -> None:
-    """The corpus mix changes confidences, never the order of a note's candidates."""
-    s = corpus_suggester
+@pytest.fixture(scope="module")
+def shared_ranker_suggester() -> Suggester:
+    cfg = {**CONFIG, "corpus_min_notes": 20, "corpus_holdout": 0.5, "corpus_ranker": False}
+    return Suggester.fit(_notes(32, "train") + _reports(80), _notes(16, "dev"), cfg, nlp=StandInNlp())
+
+
+def test_corpus_calibration_keeps_each_notes_ranking(shared_ranker_suggester: Suggester) -> None:
+    """With one ranker for every corpus the corpus mix changes confidences, never the order of
+    a note's candidates."""
+    s = shared_ranker_suggester
+    assert not s.corpus_rankers
     text = REPORTS[3][0]
     an = s.nlp.analyze(text)
     from pipelines.suggest import _request
@@ -1351,6 +1359,76 @@ def test_corpus_calibration_round_trip_and_switches(corpus_suggester: Suggester,
     # tagged and big enough; never coder feedback, never a corpus the dev split already calibrates
     assert _calibrated_corpora(corpora, {"synthetic"}, cfg) == ["reports"]
     assert _calibrated_corpora(corpora, {"synthetic"}, SuggestConfig(corpus_min_notes=20, corpus_calibration=False)) == []
+
+
+def test_a_calibrated_corpus_gets_its_own_ranker(corpus_suggester: Suggester,
+                                                shared_ranker_suggester: Suggester) -> None:
+    """A case report is ranked by its corpus's own ranker (trained on that corpus's rows) and
+    calibrated by its corpus's calibrator; a visit note, which gives that corpus no weight, is
+    scored exactly as with one shared ranker."""
+    from pipelines.features import feature_matrix
+    from pipelines.suggest import _request
+
+    s = corpus_suggester
+    assert set(s.corpus_rankers) == {"reports"} and s.corpus_rankers["reports"] is not s.ranker
+    report, visit = REPORTS[3][0], NOTES[5][0]
+    w = s._corpus_weights([report, visit])
+    assert w is not None and w[1, 1] == 0.0  # the visit note does not resemble the reports
+    for text, wi in ((report, w[0]), (visit, w[1])):
+        cands = list(s.candidates(_request(text, None), s.nlp.analyze(text), s._supervised_scores([text])[0]).values())
+        conf, _ = s._scores(cands, None, wi[None, :])
+        icd = np.array([c.system == "icd10cm" for c in cands])
+        X = feature_matrix([c for c, m in zip(cands, icd, strict=True) if m], s.info, s.priors, s.feature_names)
+        primary = s.calibrators["icd10cm"].predict(s.ranker.decision_scores(X))
+        own = s.corpus_calibrators["reports"]["icd10cm"].predict(s.corpus_rankers["reports"].decision_scores(X))
+        assert conf[icd] == pytest.approx(np.clip(wi[0] * primary + wi[1] * own, 0, 1))
+    # switched off (as in every model trained before it): the primary ranker ranks every note
+    assert not shared_ranker_suggester.corpus_rankers
+    assert shared_ranker_suggester._phrase_notes(w, 2) == [False, False]
+
+
+def test_only_a_note_that_reads_like_an_own_ranker_corpus_reads_its_open_phrases(corpus_suggester: Suggester) -> None:
+    from models.lexical import TermIndex
+
+    s = corpus_suggester
+    report, visit = REPORTS[0][0], NOTES[0][0]
+    w = s._corpus_weights([report, visit])
+    assert s._phrase_notes(w, 2) == [True, False]
+    assert s._phrase_notes(None, 2) == [False, False]
+    text = report
+    analysis = s.nlp.analyze(text)
+    at = text.index("fever")  # no lexicon entry covers it: an open phrase
+    analysis.phrases = [Mention(at, at + 5, "fever", "phrase", "unknown", "present", concept="fever")]  # type: ignore[arg-type]
+    saved = s.term_index
+    try:
+        s.term_index = TermIndex().fit(["fever"], ["R50.9"], ["train"])
+        req = SuggestRequest(text=text)
+        on, off = (s.candidates_many([req], [analysis], [[]], [flag])[0] for flag in (True, False))
+    finally:
+        s.term_index = saved
+    assert ("icd10cm", "R50.9") in on and "term" in on[("icd10cm", "R50.9")].sources
+    assert ("icd10cm", "R50.9") not in off
+
+
+def test_artifacts_saved_before_corpus_rankers_load_without_them(corpus_suggester: Suggester, tmp_path: Path) -> None:
+    import pickle
+
+    folder = corpus_suggester.save(tmp_path / "m")
+    back = Suggester.load(folder, nlp=StandInNlp())
+    assert set(back.corpus_rankers) == {"reports"} and back.config.corpus_ranker and back.config.corpus_phrases
+    meta = json.loads((folder / "config.json").read_text())
+    del meta["config"]["corpus_ranker"], meta["config"]["corpus_phrases"], meta["config"]["corpus_phrase_min_sim"]
+    (folder / "config.json").write_text(json.dumps(meta))
+    with open(folder / "estimators.pkl", "rb") as fh:
+        est = pickle.load(fh)
+    del est["corpus_rankers"]  # an artifact written before session 11
+    with open(folder / "estimators.pkl", "wb") as fh:
+        pickle.dump(est, fh)
+    old = Suggester.load(folder, nlp=StandInNlp())
+    assert not old.corpus_rankers and not old.config.corpus_ranker and not old.config.corpus_phrases
+    text = REPORTS[2][0]
+    assert old.suggest(text).icd10cm is not None
+    assert old._phrase_notes(old._corpus_weights([text]), 1) == [False]
 
 
 def test_untagged_or_switched_off_training_has_no_corpus_calibration() -> None:
