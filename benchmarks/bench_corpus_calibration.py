@@ -31,12 +31,12 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 
-def run(fold: int = 0, n_train: int = 3000, seed: int = 0) -> dict[str, Any]:
-    import bench_suggest as B
+def fold_data(fold: int, n_train: int, seed: int) -> tuple[list[dict[str, Any]], ...]:
+    """(synthetic train sample, synthetic dev, CodiEsp train outside the fold, the held-out
+    fold, 300 synthetic dev notes to probe clinic notes with)."""
     from bench_shift import _h  # the same five-way split as bench_shift's CodiEsp slice
 
-    from pipelines.nlp import NlpPipeline
-    from pipelines.suggest import Suggester, read_codiesp_train
+    from pipelines.suggest import read_codiesp_train
     from pipelines.train import load_synthetic
 
     synth = load_synthetic()
@@ -45,7 +45,16 @@ def run(fold: int = 0, n_train: int = 3000, seed: int = 0) -> dict[str, Any]:
     cod = read_codiesp_train(ROOT)
     c_train = [n for n in cod if _h(n["id"], 5) != fold]
     c_held = [n for n in cod if _h(n["id"], 5) == fold]
-    probe = dev[-300:]
+    return train, dev, c_train, c_held, dev[-300:]
+
+
+def run(fold: int = 0, n_train: int = 3000, seed: int = 0) -> dict[str, Any]:
+    import bench_suggest as B
+
+    from pipelines.nlp import NlpPipeline
+    from pipelines.suggest import Suggester
+
+    train, dev, c_train, c_held, probe = fold_data(fold, n_train, seed)
     nlp = NlpPipeline.load()
     out: dict[str, Any] = {"fold": fold, "n_train_synthetic": len(train), "n_train_codiesp": len(c_train),
                            "n_codiesp_held_out": len(c_held), "models": {}}

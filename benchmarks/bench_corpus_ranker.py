@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import random
 import sys
 import time
 from pathlib import Path
@@ -39,19 +38,12 @@ VARIANTS: dict[str, dict[str, Any]] = {"shared": {"corpus_ranker": False, "corpu
 
 def run(variants: dict[str, dict[str, Any]], fold: int = 0, n_train: int = 3000, seed: int = 0) -> dict[str, Any]:
     import bench_suggest as B
-    from bench_shift import _h  # the same five-way split as bench_shift's CodiEsp slice
+    from bench_corpus_calibration import fold_data
 
     from pipelines.nlp import NlpPipeline
-    from pipelines.suggest import Suggester, read_codiesp_train
-    from pipelines.train import load_synthetic
+    from pipelines.suggest import Suggester
 
-    synth = load_synthetic()
-    train = random.Random(seed).sample([n for n in synth if n["split"] == "train"], n_train)
-    dev = [n for n in synth if n["split"] == "dev"]
-    cod = read_codiesp_train(ROOT)
-    c_train = [n for n in cod if _h(n["id"], 5) != fold]
-    c_held = [n for n in cod if _h(n["id"], 5) == fold]
-    probe = dev[-300:]
+    train, dev, c_train, c_held, probe = fold_data(fold, n_train, seed)
     nlp = NlpPipeline.load()
     out: dict[str, Any] = {"fold": fold, "n_train_synthetic": len(train), "n_train_codiesp": len(c_train),
                            "n_codiesp_held_out": len(c_held), "models": {}}
