@@ -264,8 +264,8 @@ class Suggester:
         self.nlp = nlp
         self.config = config or SuggestConfig()
         if hasattr(nlp, "open_phrases"):
-            # the NLP skips phrases nobody reads
-            nlp.open_phrases = self.config.open_phrases or (self.config.corpus_phrases and self.config.corpus_ranker)
+            # the NLP skips phrases nobody reads (a note of an own-ranker corpus asks for its own: _analyze)
+            nlp.open_phrases = self.config.open_phrases
         self.cs = load_codesets()
         self.info = CodeInfo(self.cs)
         # the ranker's feature columns, in order (kept with the model: one trained before the
@@ -293,20 +293,22 @@ class Suggester:
     # ---- public API -----------------------------------------------------------------
     def suggest(self, text: str, context: SuggestRequest | dict[str, Any] | None = None) -> SuggestionSet:
         req = _request(text, context)
-        analysis = self.nlp.analyze(req.text)
-        return self._suggest_from(req, analysis)
+        weights = self._corpus_weights([req.text])
+        analysis = self._analyze([req.text], self._phrase_notes(weights, 1))[0]
+        return self._suggest_from(req, analysis, weights=weights)
 
     def suggest_batch(self, items: Iterable[str | SuggestRequest | dict[str, Any]]) -> list[SuggestionSet]:
         reqs = [_request(i if isinstance(i, str) else None, i if not isinstance(i, str) else None) for i in items]
-        batch = getattr(self.nlp, "analyze_batch", None)
-        analyses = list(batch([r.text for r in reqs])) if batch else [self.nlp.analyze(r.text) for r in reqs]
+        texts = [r.text for r in reqs]
+        all_weights = self._corpus_weights(texts)
+        analyses = self._analyze(texts, self._phrase_notes(all_weights, len(texts)))
         # one TF-IDF transform and one matrix product for the whole batch
-        sups, tails = self._supervised_and_tail([r.text for r in reqs])
+        sups, tails = self._supervised_and_tail(texts)
         out: list[SuggestionSet] = []
         step = 64  # dense look-ups and the reranker run once per slice of notes
         for i in range(0, len(reqs), step):
             rs, ans = reqs[i : i + step], analyses[i : i + step]
-            weights = self._corpus_weights([r.text for r in rs])
+            weights = None if all_weights is None else all_weights[i : i + step]
             cand_lists = [list(c.values()) for c in self.candidates_many(rs, ans, sups[i : i + step],
                                                                          self._phrase_notes(weights, len(rs)))]
             flat = [c for cl in cand_lists for c in cl]
@@ -318,6 +320,11 @@ class Suggester:
                                         self._note_thresholds(w), tails[i + k], self._primary(w)))
                 pos += len(cl)
         return out
+
+    def _analyze(self, texts: Sequence[str], phrases: Sequence[bool]) -> list[NoteAnalysis]:
+        """The NLP's analyses; a note flagged in `phrases` is read with its open phrases (when the
+        NLP takes a per-note switch: NlpPipeline.reads_phrases_per_note)."""
+        return _analyze_texts(self.nlp, texts, phrases)
 
     # ---- candidates -----------------------------------------------------------------
     def candidates(self, req: SuggestRequest, analysis: NoteAnalysis, sup_scores: list[tuple[str, float]] | None = None
@@ -589,12 +596,13 @@ class Suggester:
         return [f[:k] for f in full], [f[k:] for f in full]
 
     def _suggest_from(self, req: SuggestRequest, analysis: NoteAnalysis,
-                      sup: list[tuple[str, float]] | None = None) -> SuggestionSet:
+                      sup: list[tuple[str, float]] | None = None, weights: np.ndarray | None = None) -> SuggestionSet:
         tail: list[tuple[str, float]] = []
         if sup is None:
             sups, tails = self._supervised_and_tail([req.text])
             sup, tail = sups[0], tails[0]
-        weights = self._corpus_weights([req.text])
+        if weights is None:
+            weights = self._corpus_weights([req.text])
         cands = list(self.candidates_many([req], [analysis], [sup or []], self._phrase_notes(weights, 1))[0].values())
         conf, raw = self._scores(cands, None, weights)
         w = None if weights is None else weights[0]
@@ -1029,14 +1037,21 @@ class Suggester:
             top = max(counts.values(), default=1)
             s.priors[system] = {c: math.log1p(n) / math.log1p(top) for c, n in counts.items()}
             s.fallback[system] = [c for c, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))][:200]
-        train_an = _analyze_all(s.nlp, [g["text"] for g in train])
+        # per-corpus calibration: which corpora get their own calibration (and ranker, whose notes
+        # are read with open phrases)
+        corpora = [_corpus_of(g) for g in train]
+        cal_corpora = _calibrated_corpora(corpora, {_corpus_of(g) for g in dev}, cfg) if dev else []
+        own = set(cal_corpora) if cfg.corpus_ranker else set()
+        read_phrases = [cfg.corpus_phrases and c in own for c in corpora]
+        train_an = _analyze_all(s.nlp, [g["text"] for g in train], read_phrases)
         if cfg.header_dropout > 0:
             # layouts the model never saw: a seeded share of training notes lose their section
             # headers (blanked in place, so evidence offsets hold) and are analysed again
             drop = [i for i, g in enumerate(train) if _share(f"{cfg.seed}:headers:{g.get('id') or g['text']}") < cfg.header_dropout]
             for i in drop:
                 train[i] = {**train[i], "text": _blank_headers(train[i]["text"], train_an[i])}
-            for i, an in zip(drop, _analyze_all(s.nlp, [train[i]["text"] for i in drop]), strict=True):
+            for i, an in zip(drop, _analyze_all(s.nlp, [train[i]["text"] for i in drop], [read_phrases[i] for i in drop]),
+                             strict=True):
                 train_an[i] = an
         if cfg.lexicon_dropout > 0 and cfg.open_phrases:
             _lexicon_dropout(s, train, train_an)
@@ -1060,13 +1075,10 @@ class Suggester:
         cold_notes = {i for i, g in enumerate(train) if _share(f"{cfg.seed}:cold:{g.get('id') or g['text']}") < cfg.cold_terms}
         # per-corpus calibration: a seeded share of each such corpus's notes is kept out of the
         # ranker; their cross-fitted rows calibrate that corpus (see SuggestConfig)
-        corpora = [_corpus_of(g) for g in train]
-        cal_corpora = _calibrated_corpora(corpora, {_corpus_of(g) for g in dev}, cfg) if dev else []
         holdout = {i for i, c in enumerate(corpora) if c in cal_corpora
                    and _share(f"{cfg.seed}:corpus:{train[i].get('id') or train[i]['text']}") < cfg.corpus_holdout}
         held_rows: dict[str, list[tuple[Any, ...]]] = {c: [] for c in cal_corpora}
         # corpora with their own ranker: their notes' rows again, read with open phrases
-        own = set(cal_corpora) if cfg.corpus_ranker else set()
         own_rows: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {c: [] for c in own}
         use_sup = cfg.supervised and len(train) >= 2 * max(cfg.cv_folds, 2)
         if use_sup:
@@ -1785,19 +1797,35 @@ def _blank_headers(text: str, analysis: NoteAnalysis) -> str:
     return "".join(out)
 
 
-def _analyze_all(nlp: Analyzer, texts: list[str]) -> list[NoteAnalysis]:
-    """NLP over many notes, with a progress bar (stderr) when there are enough to wait for."""
+def _analyze_all(nlp: Analyzer, texts: list[str], phrases: Sequence[bool] | None = None) -> list[NoteAnalysis]:
+    """NLP over many notes, with a progress bar (stderr) when there are enough to wait for.
+    `phrases`: per note, read its open phrases (see _analyze_texts)."""
     from tqdm import tqdm
 
-    batch = getattr(nlp, "analyze_batch", None)
+    flags = list(phrases) if phrases is not None else [False] * len(texts)
     out: list[NoteAnalysis] = []
     step = 256
     with tqdm(total=len(texts), desc="nlp", unit="note", disable=len(texts) < 500, file=sys.stderr) as bar:
         for i in range(0, len(texts), step):
             chunk = texts[i : i + step]
-            out.extend(batch(chunk) if batch is not None else [nlp.analyze(t) for t in chunk])
+            out.extend(_analyze_texts(nlp, chunk, flags[i : i + step]))
             bar.update(len(chunk))
     return out
+
+
+def _analyze_texts(nlp: Analyzer, texts: Sequence[str], phrases: Sequence[bool]) -> list[NoteAnalysis]:
+    """The NLP's analyses of `texts`; a note flagged in `phrases` is read with its open phrases
+    when the NLP takes a per-note switch (an unflagged note follows the NLP's `open_phrases`)."""
+    flags: list[bool | None] | None = None
+    if any(phrases) and getattr(nlp, "reads_phrases_per_note", False):
+        flags = [True if f else None for f in phrases]
+    if len(texts) == 1:
+        return [nlp.analyze(texts[0], phrases=flags[0]) if flags else nlp.analyze(texts[0])]  # type: ignore[call-arg]
+    batch = getattr(nlp, "analyze_batch", None)
+    if batch is None:
+        return [nlp.analyze(t, phrases=f) if flags else nlp.analyze(t)  # type: ignore[call-arg]
+                for t, f in zip(texts, flags or [None] * len(texts), strict=True)]
+    return list(batch(list(texts), phrases=flags) if flags else batch(list(texts)))
 
 
 def _lexicon_dropout(s: Suggester, train: list[dict[str, Any]], analyses: list[NoteAnalysis]) -> int:

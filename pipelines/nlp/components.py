@@ -51,6 +51,8 @@ for _name, _default in (
         Doc.set_extension(_name, default=_default)
 
 
+# a Doc's user_data key that turns open phrases on or off for that note alone (NlpPipeline.analyze(..., phrases=))
+PHRASES_KEY = "medcode_phrases"
 _TOKEN_WS = re.compile(r"(\w+|[^\w\s])(\s*)")
 # a full stop or semicolon followed by white space after a word of 4+ characters ends a phrase even
 # where the sentence splitter kept going (a lower-case next sentence: "eye chart screening. phq-9
@@ -196,6 +198,7 @@ class MentionsComponent:
         mentions: list[Mention] = []
         phrases: list[Mention] = []
         prules = phrase_rules()
+        want_phrases = bool(doc.user_data.get(PHRASES_KEY, self.phrases_enabled))
         # normalise the whole note once, then cut the token stream at sentence boundaries
         all_spans = list(self.normalizer.spans(text))
         all_toks = [t for t, _, _ in all_spans]
@@ -242,7 +245,7 @@ class MentionsComponent:
                             sentence=si,
                         )
                     )
-                if self.phrases_enabled and len(phrases) < prules.max_per_note and OPEN in covered:
+                if want_phrases and len(phrases) < prules.max_per_note and OPEN in covered:
                     for start, end, words in open_runs(text, spans, covered, prules):
                         section = index.name_at(start)
                         if section in prules.skip_sections or len(phrases) >= prules.max_per_note:

@@ -17,7 +17,7 @@ import json
 import logging
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from importlib import resources
 from pathlib import Path
 
@@ -25,7 +25,7 @@ import spacy
 from spacy.language import Language
 
 from pipelines.nlp import components as _components  # noqa: F401  (registers the factories)
-from pipelines.nlp.components import PIPE_NAMES, MentionsComponent
+from pipelines.nlp.components import PHRASES_KEY, PIPE_NAMES, MentionsComponent
 from pipelines.nlp.lexicon import Lexicon, build_lexicon, load_normalizer, rules_digest
 from pipelines.nlp.types import EncounterFacts, NoteAnalysis
 
@@ -190,13 +190,27 @@ class NlpPipeline:
             phrases=list(d._.medcode_phrases or []),  # type: ignore[attr-defined]
         )
 
-    def analyze(self, text: str) -> NoteAnalysis:
-        doc = self.nlp(self._clean(text))
-        return self._analysis(text, doc)
+    # analyze(..., phrases=) and analyze_batch(..., phrases=) take a per-note switch for open phrases
+    reads_phrases_per_note = True
 
-    def analyze_batch(self, texts: Iterable[str], batch_size: int = 64) -> list[NoteAnalysis]:
+    def _doc(self, text: str, phrases: bool | None) -> object:
+        doc = self.nlp.make_doc(self._clean(text))
+        if phrases is not None:
+            doc.user_data[PHRASES_KEY] = bool(phrases)  # this note only (thread-safe, unlike open_phrases)
+        return doc
+
+    def analyze(self, text: str, phrases: bool | None = None) -> NoteAnalysis:
+        """`phrases`: read this note's open phrases (True) or not (False); None: `open_phrases`."""
+        return self._analysis(text, self.nlp(self._doc(text, phrases)))  # type: ignore[arg-type]
+
+    def analyze_batch(self, texts: Iterable[str], batch_size: int = 64,
+                      phrases: Sequence[bool | None] | None = None) -> list[NoteAnalysis]:
         originals = list(texts)
-        docs = self.nlp.pipe((self._clean(t) for t in originals), batch_size=batch_size)
+        flags = list(phrases) if phrases is not None else [None] * len(originals)
+        if len(flags) != len(originals):
+            raise ValueError(f"{len(originals)} texts but {len(flags)} phrase switches")
+        docs = self.nlp.pipe((self._doc(t, f) for t, f in zip(originals, flags, strict=True)),  # type: ignore[misc]
+                             batch_size=batch_size)
         return [self._analysis(t, d) for t, d in zip(originals, docs, strict=True)]
 
 

@@ -94,3 +94,21 @@ def test_phrases_can_be_switched_off_and_the_suggester_does_so_when_it_does_not_
     assert not nlp.open_phrases and nlp.analyze(text).phrases == []
     Suggester(nlp, SuggestConfig(open_phrases=True))
     assert nlp.analyze(text).phrases
+
+
+def test_one_note_can_ask_for_its_open_phrases_whatever_the_pipeline_switch() -> None:
+    """A case report routed to a corpus with its own ranker is read with its phrases while the
+    clinic notes around it are not (SuggestConfig.corpus_phrases); the mentions do not change."""
+    nlp = NlpPipeline.load()
+    nlp.open_phrases = False
+    text = "Assessment: grumbly tummy and hypertension."
+    plain, with_phrases = nlp.analyze(text), nlp.analyze(text, phrases=True)
+    assert plain.phrases == [] and [p.text for p in with_phrases.phrases] == ["grumbly tummy"]
+    assert [m.text for m in plain.mentions] == [m.text for m in with_phrases.mentions]
+    batch = nlp.analyze_batch([text, text, text], phrases=[True, None, False])
+    assert [bool(a.phrases) for a in batch] == [True, False, False]
+    nlp.open_phrases = True
+    assert [bool(a.phrases) for a in nlp.analyze_batch([text, text], phrases=[None, False])] == [True, False]
+    assert nlp.analyze(text, phrases=False).phrases == []
+    with pytest.raises(ValueError, match="phrase switches"):
+        nlp.analyze_batch([text, text], phrases=[True])
