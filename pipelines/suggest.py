@@ -216,9 +216,10 @@ class SuggestConfig:
     # lexicon entry covered go to the dense index, hits kept from `corpus_phrase_min_sim`). The
     # primary ranker trains on the same rows as without them (every note, no phrases), so clinic
     # notes are ranked as before. Why: a case report's coders code what a visit note's do not
-    # (negated findings, every symptom beside its diagnosis), and a third of its gold codes are
-    # named in words no lexicon entry holds. Chosen on held-out CodiEsp train folds
-    # (benchmarks/bench_corpus_ranker.py), never on CodiEsp dev
+    # (negated findings, every symptom beside its diagnosis), and 43% of a held-out CodiEsp
+    # fold's gold codes were no candidate at all, many named in words no lexicon entry holds.
+    # Chosen on held-out CodiEsp train folds (benchmarks/bench_corpus_ranker.py), never on
+    # CodiEsp dev
     corpus_ranker: bool = True
     corpus_phrases: bool = True
     corpus_phrase_min_sim: float = 0.7
