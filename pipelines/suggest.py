@@ -295,14 +295,14 @@ class Suggester:
     def suggest(self, text: str, context: SuggestRequest | dict[str, Any] | None = None) -> SuggestionSet:
         req = _request(text, context)
         weights = self._corpus_weights([req.text])
-        analysis = self._analyze([req.text], self._phrase_notes(weights, 1))[0]
+        analysis = _analyze_texts(self.nlp, [req.text], self._phrase_notes(weights, 1))[0]
         return self._suggest_from(req, analysis, weights=weights)
 
     def suggest_batch(self, items: Iterable[str | SuggestRequest | dict[str, Any]]) -> list[SuggestionSet]:
         reqs = [_request(i if isinstance(i, str) else None, i if not isinstance(i, str) else None) for i in items]
         texts = [r.text for r in reqs]
         all_weights = self._corpus_weights(texts)
-        analyses = self._analyze(texts, self._phrase_notes(all_weights, len(texts)))
+        analyses = _analyze_texts(self.nlp, texts, self._phrase_notes(all_weights, len(texts)))
         # one TF-IDF transform and one matrix product for the whole batch
         sups, tails = self._supervised_and_tail(texts)
         out: list[SuggestionSet] = []
@@ -321,11 +321,6 @@ class Suggester:
                                         self._note_thresholds(w), tails[i + k], self._primary(w)))
                 pos += len(cl)
         return out
-
-    def _analyze(self, texts: Sequence[str], phrases: Sequence[bool]) -> list[NoteAnalysis]:
-        """The NLP's analyses; a note flagged in `phrases` is read with its open phrases (when the
-        NLP takes a per-note switch: NlpPipeline.reads_phrases_per_note)."""
-        return _analyze_texts(self.nlp, texts, phrases)
 
     # ---- candidates -----------------------------------------------------------------
     def candidates(self, req: SuggestRequest, analysis: NoteAnalysis, sup_scores: list[tuple[str, float]] | None = None
@@ -520,11 +515,10 @@ class Suggester:
             return out
         for j, corpus in enumerate(self.corpus_model.classes_):
             ranker = self.corpus_rankers.get(corpus)
-            rows = np.flatnonzero(weights[:, j] > 0) if ranker is not None else np.zeros(0, dtype=int)
-            if len(rows):
-                r = np.zeros(len(X))
-                r[rows] = ranker.decision_scores(X[rows])  # type: ignore[union-attr]
-                out[corpus] = r
+            rows = np.flatnonzero(weights[:, j] > 0)
+            if ranker is not None and len(rows):
+                out[corpus] = np.zeros(len(X))
+                out[corpus][rows] = ranker.decision_scores(X[rows])
         return out
 
     def _confidence(self, cands: Sequence[Candidate], raw: np.ndarray, weights: np.ndarray | None = None,
@@ -1817,16 +1811,12 @@ def _analyze_all(nlp: Analyzer, texts: list[str], phrases: Sequence[bool] | None
 def _analyze_texts(nlp: Analyzer, texts: Sequence[str], phrases: Sequence[bool]) -> list[NoteAnalysis]:
     """The NLP's analyses of `texts`; a note flagged in `phrases` is read with its open phrases
     when the NLP takes a per-note switch (an unflagged note follows the NLP's `open_phrases`)."""
-    flags: list[bool | None] | None = None
-    if any(phrases) and getattr(nlp, "reads_phrases_per_note", False):
-        flags = [True if f else None for f in phrases]
-    if len(texts) == 1:
-        return [nlp.analyze(texts[0], phrases=flags[0]) if flags else nlp.analyze(texts[0])]  # type: ignore[call-arg]
+    per_note = any(phrases) and getattr(nlp, "reads_phrases_per_note", False)
+    kwargs: list[dict[str, Any]] = [{"phrases": True if f else None} if per_note else {} for f in phrases]
     batch = getattr(nlp, "analyze_batch", None)
-    if batch is None:
-        return [nlp.analyze(t, phrases=f) if flags else nlp.analyze(t)  # type: ignore[call-arg]
-                for t, f in zip(texts, flags or [None] * len(texts), strict=True)]
-    return list(batch(list(texts), phrases=flags) if flags else batch(list(texts)))
+    if batch is None or len(texts) == 1:
+        return [nlp.analyze(t, **kw) for t, kw in zip(texts, kwargs, strict=True)]
+    return list(batch(list(texts), phrases=[kw["phrases"] for kw in kwargs]) if per_note else batch(list(texts)))
 
 
 def _lexicon_dropout(s: Suggester, train: list[dict[str, Any]], analyses: list[NoteAnalysis]) -> int:

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import spacy
 from spacy.language import Language
+from spacy.tokens import Doc
 
 from pipelines.nlp import components as _components  # noqa: F401  (registers the factories)
 from pipelines.nlp.components import PHRASES_KEY, PIPE_NAMES, MentionsComponent
@@ -193,7 +194,7 @@ class NlpPipeline:
     # analyze(..., phrases=) and analyze_batch(..., phrases=) take a per-note switch for open phrases
     reads_phrases_per_note = True
 
-    def _doc(self, text: str, phrases: bool | None) -> object:
+    def _doc(self, text: str, phrases: bool | None) -> Doc:
         doc = self.nlp.make_doc(self._clean(text))
         if phrases is not None:
             doc.user_data[PHRASES_KEY] = bool(phrases)  # this note only (thread-safe, unlike open_phrases)
@@ -201,7 +202,7 @@ class NlpPipeline:
 
     def analyze(self, text: str, phrases: bool | None = None) -> NoteAnalysis:
         """`phrases`: read this note's open phrases (True) or not (False); None: `open_phrases`."""
-        return self._analysis(text, self.nlp(self._doc(text, phrases)))  # type: ignore[arg-type]
+        return self._analysis(text, self.nlp(self._doc(text, phrases)))
 
     def analyze_batch(self, texts: Iterable[str], batch_size: int = 64,
                       phrases: Sequence[bool | None] | None = None) -> list[NoteAnalysis]:
@@ -209,8 +210,7 @@ class NlpPipeline:
         flags = list(phrases) if phrases is not None else [None] * len(originals)
         if len(flags) != len(originals):
             raise ValueError(f"{len(originals)} texts but {len(flags)} phrase switches")
-        docs = self.nlp.pipe((self._doc(t, f) for t, f in zip(originals, flags, strict=True)),  # type: ignore[misc]
-                             batch_size=batch_size)
+        docs = self.nlp.pipe((self._doc(t, f) for t, f in zip(originals, flags, strict=True)), batch_size=batch_size)
         return [self._analysis(t, d) for t, d in zip(originals, docs, strict=True)]
 
 
