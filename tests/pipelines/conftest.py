@@ -4,7 +4,10 @@ a temporary MLflow store and one tiny model trained, registered and promoted int
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
+from typing import Any
 
 import pytest
 
@@ -41,3 +44,20 @@ def tiny_trained(mlflow_store: Path, tiny_overrides: dict):
 
     assert os.environ["MLFLOW_TRACKING_URI"].startswith("sqlite:///")
     return train("tiny.yaml", register=True, promote=True, overrides=tiny_overrides, progress=False)
+
+
+@pytest.fixture
+def rejects_unknown_keys(monkeypatch: pytest.MonkeyPatch) -> Callable[[ModuleType, Any, dict], None]:
+    """Check that a rule-file loader (`loader`: an lru_cached `load_rules`) refuses a record with a
+    key it does not know: `data` is served as the file through `module.read_rule_file`."""
+
+    def check(module: ModuleType, loader: Any, data: dict) -> None:
+        monkeypatch.setattr(module, "read_rule_file", lambda _name: data)
+        loader.cache_clear()
+        try:
+            with pytest.raises(ValueError, match="unknown keys"):
+                loader()
+        finally:
+            loader.cache_clear()
+
+    return check

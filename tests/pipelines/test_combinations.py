@@ -37,15 +37,9 @@ def test_billed_combination_makes_its_components_redundant() -> None:
     assert redundant("I20.9", ["I25.119"]) and redundant("I25.10", ["I25.118"]) and redundant("I20.89", ["I25.118"])
 
 
-def test_unknown_rule_key_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unknown_rule_key_is_an_error(rejects_unknown_keys) -> None:
     import pipelines.combinations as pc
     import pipelines.rules as rules_pkg
 
-    monkeypatch.setattr(rules_pkg, "read_rule_file", lambda _name: {"rules": [{"id": "x", "group": "g", "policy": "p",
-                                                                       "when": [["I10"]], "code": "I10", "colour": 1}]})
-    pc.load_rules.cache_clear()
-    try:
-        with pytest.raises(ValueError, match="unknown keys"):
-            pc.load_rules()
-    finally:
-        pc.load_rules.cache_clear()
+    rejects_unknown_keys(rules_pkg, pc.load_rules, {"rules": [{"id": "x", "group": "g", "policy": "p",
+                                                               "when": [["I10"]], "code": "I10", "colour": 1}]})

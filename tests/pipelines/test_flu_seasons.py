@@ -43,14 +43,8 @@ def test_an_abbreviated_valence_in_the_note_is_kept(text: str) -> None:
     assert season_code("90686", dt.date(2025, 10, 1), text) == ("90686", None)
 
 
-def test_unknown_key_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unknown_key_is_an_error(rejects_unknown_keys) -> None:
     import pipelines.flu_seasons as fs
 
-    monkeypatch.setattr(fs, "read_rule_file", lambda _name: {"seasons": [{"id": "x", "policy": "p", "from": dt.date(2024, 7, 1),
-                                                                           "valence": "trivalent", "colour": 1}], "pairs": []})
-    fs.load_rules.cache_clear()
-    try:
-        with pytest.raises(ValueError, match="unknown keys"):
-            fs.load_rules()
-    finally:
-        fs.load_rules.cache_clear()
+    rejects_unknown_keys(fs, fs.load_rules, {"seasons": [{"id": "x", "policy": "p", "from": dt.date(2024, 7, 1),
+                                                          "valence": "trivalent", "colour": 1}], "pairs": []})

@@ -35,15 +35,9 @@ def test_the_tests_behind_a_code_are_reported() -> None:
                                                   ("diabetes_screening", "Z13.1", ["83036"])]
 
 
-def test_unknown_rule_key_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unknown_rule_key_is_an_error(rejects_unknown_keys) -> None:
     import pipelines.rules as rules_pkg
     import pipelines.screening as ps
 
-    monkeypatch.setattr(rules_pkg, "read_rule_file", lambda _name: {"rules": [{"id": "x", "policy": "p", "procedures": ["80061"],
-                                                                       "code": "Z13.220", "unless": [], "colour": 1}]})
-    ps.load_rules.cache_clear()
-    try:
-        with pytest.raises(ValueError, match="unknown keys"):
-            ps.load_rules()
-    finally:
-        ps.load_rules.cache_clear()
+    rejects_unknown_keys(rules_pkg, ps.load_rules, {"rules": [{"id": "x", "policy": "p", "procedures": ["80061"],
+                                                               "code": "Z13.220", "unless": [], "colour": 1}]})
