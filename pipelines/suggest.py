@@ -302,7 +302,8 @@ class Suggester:
         reqs = [_request(i if isinstance(i, str) else None, i if not isinstance(i, str) else None) for i in items]
         texts = [r.text for r in reqs]
         all_weights = self._corpus_weights(texts)
-        analyses = _analyze_texts(self.nlp, texts, self._phrase_notes(all_weights, len(texts)))
+        phrases = self._phrase_notes(all_weights, len(texts))
+        analyses = _analyze_texts(self.nlp, texts, phrases)
         # one TF-IDF transform and one matrix product for the whole batch
         sups, tails = self._supervised_and_tail(texts)
         out: list[SuggestionSet] = []
@@ -310,8 +311,7 @@ class Suggester:
         for i in range(0, len(reqs), step):
             rs, ans = reqs[i : i + step], analyses[i : i + step]
             weights = None if all_weights is None else all_weights[i : i + step]
-            cand_lists = [list(c.values()) for c in self.candidates_many(rs, ans, sups[i : i + step],
-                                                                         self._phrase_notes(weights, len(rs)))]
+            cand_lists = [list(c.values()) for c in self.candidates_many(rs, ans, sups[i : i + step], phrases[i : i + step])]
             flat = [c for cl in cand_lists for c in cl]
             conf, raw = self._scores(flat, [len(cl) for cl in cand_lists], weights)
             pos = 0
