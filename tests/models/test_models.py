@@ -9,6 +9,7 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.estimator_checks import check_get_params_invariance, check_set_params
 
+from models.cooccurrence import CodeCooccurrence
 from models.em import (
     Line,
     add_vaccine_admin,
@@ -32,7 +33,7 @@ def _data(n: int = 400, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
 
 
 @pytest.mark.parametrize("est", [CandidateRanker(), CandidateRanker(kind="logistic"), IsotonicCalibrator(),
-                                 TermIndex(), TfidfMultiLabel()])
+                                 TermIndex(), TfidfMultiLabel(), CodeCooccurrence()])
 def test_estimator_contract(est: object) -> None:
     name = type(est).__name__
     check_get_params_invariance(name, est)
@@ -553,3 +554,22 @@ def test_premalignant_destruction_is_billed_by_count(count: int, lines: list[tup
     from models.em import premalignant_destruction_lines
 
     assert premalignant_destruction_lines(count) == lines
+
+
+def test_cooccurrence_reads_companions_smoothed_and_never_the_code_itself() -> None:
+    sets = [["I10", "E11.9", "E78.5"], ["I10", "E11.9"], ["I10", "E11.9"], ["I10"], ["J18.9", "R05.9"]]
+    co = CodeCooccurrence(smoothing=2.0)
+    assert co.fit(sets) is co
+    # P(E11.9 | I10) = 3 / (4 + 2); P(E78.5 | E11.9) = 1 / (3 + 2)
+    assert co.given_["I10"]["E11.9"] == pytest.approx(0.5)
+    assert co.given_["E11.9"]["E78.5"] == pytest.approx(0.2)
+    out = co.scores(["E11.9", "I10", "E78.5", "Z99.9"], np.array([0.0, 1.0, 0.5, 1.0]))
+    assert out.shape == (4, 2)
+    assert out[0] == pytest.approx([0.5, 0.5 + 0.5 * (1 / 3)])  # I10 (1.0 x 3/6) and E78.5 (0.5 x 1/3)
+    # E11.9 lends I10 nothing (its strength is 0); E78.5 lends I10 0.5 x P(I10 | E78.5) = 0.5 x 1/3
+    assert out[1] == pytest.approx([0.5 / 3, 0.5 / 3])
+    assert out[3] == pytest.approx([0.0, 0.0])  # never coded in training: no companions
+    # a code is no companion of itself, and unfitted or empty input scores 0
+    assert CodeCooccurrence().fit([["I10"]]).scores(["I10"], np.ones(1))[0] == pytest.approx([0.0, 0.0])
+    assert CodeCooccurrence().scores(["I10"], np.ones(1))[0] == pytest.approx([0.0, 0.0])
+    assert co.scores([], np.zeros(0)).shape == (0, 2)

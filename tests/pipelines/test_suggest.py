@@ -7,10 +7,12 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
+from codesets import load_codesets
 from pipelines.nlp.types import CodeCandidate, EncounterFacts, Mention, NoteAnalysis, Section
 from pipelines.schemas import SuggestionSet, SuggestRequest
 from pipelines.suggest import SuggestConfig, Suggester, load_suggester
@@ -1110,7 +1112,7 @@ def test_name_swap_rewords_gold_names_with_lexicon_names_and_keeps_offsets() -> 
     ("Lipid panel.", False, False),
 ])
 def test_context_features_read_the_mention_sentence(sentence: str, done: bool, planned: bool) -> None:
-    from pipelines.features import FEATURES, Candidate, set_context
+    from pipelines.features import CONTEXT_FEATURES, Candidate, set_context
     from pipelines.nlp.types import NoteAnalysis, Section
 
     text = f"PLAN:\n{sentence}\nReturn in 3 months."
@@ -1122,7 +1124,7 @@ def test_context_features_read_the_mention_sentence(sentence: str, done: bool, p
     set_context([narrative, ruled, dx], NoteAnalysis(text, [m], [Section("plan", 0, len(text), "PLAN:")]))
     assert (narrative.done, narrative.planned) == (float(done), float(planned))
     assert ruled.done == ruled.planned == dx.done == dx.planned == 0.0
-    assert FEATURES[-2:] == ("done_cue", "planned_cue")
+    assert CONTEXT_FEATURES[-2:] == ("done_cue", "planned_cue")
 
 
 def test_models_trained_before_context_features_keep_their_39_columns(suggester: Suggester, tmp_path: Path) -> None:
@@ -1378,7 +1380,7 @@ def test_a_calibrated_corpus_gets_its_own_ranker(corpus_suggester: Suggester,
         cands = list(s.candidates(_request(text, None), s.nlp.analyze(text), s._supervised_scores([text])[0]).values())
         conf, _ = s._scores(cands, None, wi[None, :])
         icd = np.array([c.system == "icd10cm" for c in cands])
-        X = feature_matrix([c for c, m in zip(cands, icd, strict=True) if m], s.info, s.priors, s.feature_names)
+        X = feature_matrix(cands, s.info, s.priors, s.feature_names, s.cooc)[icd]  # read among all the note's candidates
         primary = s.calibrators["icd10cm"].predict(s.ranker.decision_scores(X))
         own = s.corpus_calibrators["reports"]["icd10cm"].predict(s.corpus_rankers["reports"].decision_scores(X))
         assert conf[icd] == pytest.approx(np.clip(wi[0] * primary + wi[1] * own, 0, 1))
@@ -1473,3 +1475,89 @@ def copy_with(s: Suggester, **changes: object) -> Suggester:
     out = copy.copy(s)
     out.config = dataclasses.replace(s.config, **changes)  # type: ignore[arg-type]
     return out
+
+
+def test_note_features_read_the_candidates_siblings_and_companions() -> None:
+    """A candidate's note features come from its note's other candidates: its category's best
+    note-level score, present mention and lexical score, whether a sibling is its child, its
+    score against the note's best of its system, its rank, the note's size, and the support of
+    the diagnoses usually coded with it."""
+    from models.cooccurrence import CodeCooccurrence
+    from pipelines.features import (
+        CONTEXT_FEATURES,
+        FEATURES,
+        NOTE_FEATURES,
+        Candidate,
+        CodeInfo,
+        feature_matrix,
+    )
+    m = Mention(0, 8, "diabetes", "condition", "assessment", "present")
+    e11 = Candidate("icd10cm", "E11", sup=0.2)
+    e119 = Candidate("icd10cm", "E11.9", lex=0.9, mentions=[m], sup=0.6)
+    i10 = Candidate("icd10cm", "I10", sup=0.8)
+    visit = Candidate("cpt", "99213", sup=0.3)
+    cands = [e11, e119, i10, visit]
+    co = CodeCooccurrence().fit([["I10", "E11.9"], ["I10", "E11.9"], ["I10"]])
+    info = CodeInfo(load_codesets())
+    X = feature_matrix(cands, info, {}, FEATURES, co)
+    assert X.shape == (4, len(FEATURES)) and FEATURES[len(CONTEXT_FEATURES):] == NOTE_FEATURES
+    col = {n: X[:, FEATURES.index(n)] for n in NOTE_FEATURES}
+    assert col["cat_sup_max"].tolist() == pytest.approx([0.6, 0.2, 0.0, 0.0])
+    assert col["cat_present"].tolist() == [1.0, 0.0, 0.0, 0.0] and col["cat_lex_max"].tolist() == pytest.approx([0.9, 0, 0, 0])
+    assert col["cat_has_child"].tolist() == [1.0, 0.0, 0.0, 0.0]  # E11 has E11.9 beside it
+    assert col["sup_gap"].tolist() == pytest.approx([-0.6, -0.2, 0.0, 0.0])  # against the best of its own system
+    assert col["sup_rank_note"].tolist() == pytest.approx([1 / 4, 1 / 2, 1.0, 1 / 3])
+    assert col["n_cands_log"].tolist() == pytest.approx([np.log1p(4)] * 4)
+    # E11.9 is coded with I10 (support 0.8) in 2 of 3 notes: 0.8 x 2 / (3 + 2); procedures read none
+    assert col["cooc_max"][1] == pytest.approx(0.8 * 2 / 5) and col["cooc_max"][3] == 0.0
+    # I10's companion E11.9 lends its lexical support (present, 0.9 > its 0.6 note-level score)
+    assert col["cooc_max"][2] == pytest.approx(0.9 * 2 / 4)
+    # without the co-occurrence, its columns are 0; the other columns do not change
+    X0 = feature_matrix(cands, info, {}, FEATURES)
+    assert not X0[:, FEATURES.index("cooc_max")].any()
+    assert np.array_equal(np.delete(X0, [FEATURES.index("cooc_max"), FEATURES.index("cooc_sum")], axis=1),
+                          np.delete(X, [FEATURES.index("cooc_max"), FEATURES.index("cooc_sum")], axis=1))
+    # a model trained before the note features reads its own columns only
+    assert np.array_equal(feature_matrix(cands, info, {}, CONTEXT_FEATURES, co), X[:, : len(CONTEXT_FEATURES)])
+
+
+def test_cross_fitted_rows_read_companions_from_other_folds_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The co-occurrence a fold's ranker rows read is fitted on the other folds' notes (a note is
+    no companion of itself); the served one on every training note."""
+    from models.cooccurrence import CodeCooccurrence
+
+    fitted: list[int] = []
+    orig = CodeCooccurrence.fit
+
+    def spy(self: CodeCooccurrence, code_sets: Any) -> CodeCooccurrence:
+        sets = list(code_sets)
+        fitted.append(len(sets))
+        return orig(self, sets)
+
+    monkeypatch.setattr(CodeCooccurrence, "fit", spy)
+    s = Suggester.fit(_notes(30, "train"), _notes(16, "dev"), {**CONFIG, "cv_folds": 3}, nlp=StandInNlp())
+    assert fitted == [30, 20, 20, 20]
+    assert s.cooc is not None and len(s.cooc.given_) and s.feature_names[-2:] == ("cooc_max", "cooc_sum")
+    fitted.clear()
+    off = Suggester.fit(_notes(30, "train"), _notes(16, "dev"), {**CONFIG, "note_features": False}, nlp=StandInNlp())
+    assert fitted == [] and off.cooc is None
+
+
+def test_models_trained_before_note_features_load_and_score_as_before(tmp_path: Path) -> None:
+    from pipelines.features import CONTEXT_FEATURES, FEATURES
+
+    old = Suggester.fit(_notes(32, "train"), _notes(16, "dev"), {**CONFIG, "note_features": False}, nlp=StandInNlp())
+    assert old.feature_names == CONTEXT_FEATURES and old.ranker.n_features_in_ == len(CONTEXT_FEATURES)
+    folder = old.save(tmp_path / "old")
+    meta = json.loads((folder / "config.json").read_text())
+    del meta["config"]["note_features"]  # an artifact written before the switch existed
+    (folder / "config.json").write_text(json.dumps(meta))
+    text = NOTES[5][0]
+    loaded = Suggester.load(folder, nlp=StandInNlp())
+    assert loaded.feature_names == CONTEXT_FEATURES and not loaded.config.note_features and loaded.cooc is None
+    assert loaded.suggest(text).model_dump(exclude={"request_id"}) == old.suggest(text).model_dump(exclude={"request_id"})
+    new = Suggester.fit(_notes(32, "train"), _notes(16, "dev"), CONFIG, nlp=StandInNlp())
+    assert new.feature_names == FEATURES and new.ranker.n_features_in_ == len(FEATURES)
+    back = Suggester.load(new.save(tmp_path / "new"), nlp=StandInNlp())
+    assert back.cooc is not None and back.cooc.given_ == new.cooc.given_
+    assert back.suggest(text).model_dump(exclude={"request_id"}) == new.suggest(text).model_dump(exclude={"request_id"})
