@@ -57,7 +57,11 @@ class CodeCooccurrence(BaseEstimator):
             w = float(strength[j])
             if w <= 0:
                 continue
-            for a, p in given.get(b, {}).items():
+            companions = given.get(b, {})
+            # walk the shorter side: a frequent code has hundreds of companions, a note ~50 codes
+            pairs = (((a, companions[a]) for a in index if a in companions) if len(companions) > len(index)
+                     else companions.items())
+            for a, p in pairs:
                 for i in index.get(a, ()):
                     if i != j:
                         v = w * p
