@@ -1561,3 +1561,51 @@ def test_models_trained_before_note_features_load_and_score_as_before(tmp_path: 
     back = Suggester.load(new.save(tmp_path / "new"), nlp=StandInNlp())
     assert back.cooc is not None and back.cooc.given_ == new.cooc.given_
     assert back.suggest(text).model_dump(exclude={"request_id"}) == new.suggest(text).model_dump(exclude={"request_id"})
+
+
+def test_a_corpus_notes_candidates_include_codes_that_corpus_coded_in_the_categories_named(
+        corpus_suggester: Suggester) -> None:
+    """A note routed to a corpus with its own ranker also gets the codes that corpus's training
+    notes were coded with in the categories its lexical candidates name; they carry no evidence,
+    so they order the ranked list and are never suggested. A clinic note gets none."""
+    from pipelines.suggest import _request
+
+    s = corpus_suggester
+    assert s.siblings["E11"] == ["E11.65", "E11.9"] and s.siblings["J18"] == ["J18.9"]
+    assert "C50" not in s.siblings  # only the reports' own gold codes, never the clinic notes'
+    text = "A woman with type 2 diabetes was admitted."
+    an = s.nlp.analyze(text)
+    lexical = {c.code for c in s.candidates_many([_request(text, None)], [an], [[]], [False])[0].values()
+               if c.lex > 0 or c.term > 0}
+    assert "E11.9" in lexical and "E11.65" not in lexical
+    plain = s.candidates_many([_request(text, None)], [an], [[]], [False])[0]
+    routed = s.candidates_many([_request(text, None)], [an], [[]], [True])[0]
+    assert ("icd10cm", "E11.65") not in plain
+    sib = routed[("icd10cm", "E11.65")]
+    assert sib.sources == {"sibling"} and not sib.mentions
+    # a candidate that was there already keeps its sources
+    assert "sibling" not in routed[("icd10cm", "E11.9")].sources
+    report = s.suggest(text)
+    assert "E11.65" not in {c.code for c in report.icd10cm}
+
+
+def test_sibling_tables_of_cross_fitted_rows_come_from_other_folds(monkeypatch: pytest.MonkeyPatch) -> None:
+    import pipelines.suggest as sg
+
+    sizes: list[int] = []
+    orig = sg._sibling_table
+
+    def spy(s: Suggester, notes: list[dict]) -> dict[str, list[str]]:
+        sizes.append(len(notes))
+        return orig(s, notes)
+
+    monkeypatch.setattr(sg, "_sibling_table", spy)
+    cfg = {**CONFIG, "corpus_min_notes": 20, "corpus_holdout": 0.5}
+    s = Suggester.fit(_notes(32, "train") + _reports(80), _notes(16, "dev"), cfg, nlp=StandInNlp())
+    # every report, then per fold the reports outside it (2 folds over 112 notes)
+    assert sizes[0] == 80 and len(sizes) == 3 and sum(sizes[1:]) == 80 and all(0 < n < 80 for n in sizes[1:])
+    assert s.siblings == orig(s, _reports(80))
+    sizes.clear()
+    off = Suggester.fit(_notes(32, "train") + _reports(80), _notes(16, "dev"), {**cfg, "corpus_siblings": False},
+                        nlp=StandInNlp())
+    assert off.siblings == {} and sizes == [0]
