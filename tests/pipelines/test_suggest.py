@@ -1564,7 +1564,7 @@ def test_models_trained_before_note_features_load_and_score_as_before(tmp_path: 
 
 
 def test_a_corpus_notes_candidates_include_codes_that_corpus_coded_in_the_categories_named(
-        corpus_suggester: Suggester) -> None:
+        corpus_suggester: Suggester, monkeypatch: pytest.MonkeyPatch) -> None:
     """A note routed to a corpus with its own ranker also gets the codes that corpus's training
     notes were coded with in the categories its lexical candidates name; they carry no evidence,
     so they order the ranked list and are never suggested. A clinic note gets none."""
@@ -1585,8 +1585,15 @@ def test_a_corpus_notes_candidates_include_codes_that_corpus_coded_in_the_catego
     assert sib.sources == {"sibling"} and not sib.mentions
     # a candidate that was there already keeps its sources
     assert "sibling" not in routed[("icd10cm", "E11.9")].sources
-    report = s.suggest(text)
-    assert "E11.65" not in {c.code for c in report.icd10cm}
+    # served: a report is routed to its corpus, so its ranked list carries the sibling, its
+    # suggestions never do (no evidence). The note-level model is switched off, since in this
+    # 20-code universe it proposes every code itself
+    monkeypatch.setattr(s, "supervised", None)
+    report = REPORTS[3][0]  # type 2 diabetes -> E11.9 by the lexicon
+    assert s._phrase_notes(s._corpus_weights([report]), 1) == [True]
+    for out in (s.suggest(report), s.suggest_batch([report])[0]):
+        assert "E11.65" in {c.code for c in out.ranked.icd10cm}
+        assert "E11.65" not in {c.code for c in out.icd10cm}
 
 
 def test_sibling_tables_of_cross_fitted_rows_come_from_other_folds(monkeypatch: pytest.MonkeyPatch) -> None:
