@@ -241,6 +241,9 @@ class SuggestConfig:
     # `corpus_sibling_sup` 0.1 (5% of fold 0's gold codes reached, ~45 more candidates a note)
     corpus_siblings: bool = True
     corpus_sibling_sup: float = 0.1
+    # a note of a corpus with its own ranker takes the note-level model's top `corpus_supervised_k`
+    # labels as candidates (0: `supervised_k`, as every note); its tail starts after them
+    corpus_supervised_k: int = 0
     unseen_frac: float = 0.5  # share of codes hidden per cross-fitting fold (simulates codes never seen in training)
     max_synthetic_train: int = 4000
     max_synthetic_dev: int = 800
@@ -329,7 +332,7 @@ class Suggester:
         phrases = self._phrase_notes(all_weights, len(texts))
         analyses = _analyze_texts(self.nlp, texts, phrases)
         # one TF-IDF transform and one matrix product for the whole batch
-        sups, tails = self._supervised_and_tail(texts)
+        sups, tails = self._supervised_and_tail(texts, phrases)
         out: list[SuggestionSet] = []
         step = 64  # dense look-ups and the reranker run once per slice of notes
         for i in range(0, len(reqs), step):
@@ -609,24 +612,28 @@ class Suggester:
                                for w, corpus in zip(weights, self.corpus_model.classes_, strict=True)))
                 for key, t in self.thresholds.items()}
 
-    def _supervised_and_tail(self, texts: Sequence[str]
+    def _supervised_and_tail(self, texts: Sequence[str], phrases: Sequence[bool] | None = None
                              ) -> tuple[list[list[tuple[str, float]]], list[list[tuple[str, float]]]]:
         """Per note: the note-level model's top `supervised_k` labels (candidates) and its next
-        `tail_k` (the ranked list's tail)."""
+        `tail_k` (the ranked list's tail). A note flagged in `phrases` (routed to a corpus with
+        its own ranker) takes its top `corpus_supervised_k` when that is larger."""
         if not self.config.supervised:
             return [[] for _ in texts], [[] for _ in texts]
         k = self.config.supervised_k
-        full = self._supervised_scores(texts, extra=self.config.tail_k)
-        return [f[:k] for f in full], [f[k:] for f in full]
+        ck = max(k, self.config.corpus_supervised_k) if self.corpus_rankers else k
+        flags = list(phrases) if phrases is not None else [False] * len(texts)
+        full = self._supervised_scores(texts, extra=self.config.tail_k + (ck - k if any(flags) else 0))
+        ks = [ck if flag else k for flag in flags]
+        return [f[:n] for f, n in zip(full, ks, strict=True)], [f[n : n + self.config.tail_k] for f, n in zip(full, ks, strict=True)]
 
     def _suggest_from(self, req: SuggestRequest, analysis: NoteAnalysis,
                       sup: list[tuple[str, float]] | None = None, weights: np.ndarray | None = None) -> SuggestionSet:
         tail: list[tuple[str, float]] = []
-        if sup is None:
-            sups, tails = self._supervised_and_tail([req.text])
-            sup, tail = sups[0], tails[0]
         if weights is None:
             weights = self._corpus_weights([req.text])
+        if sup is None:
+            sups, tails = self._supervised_and_tail([req.text], self._phrase_notes(weights, 1))
+            sup, tail = sups[0], tails[0]
         cands = list(self.candidates_many([req], [analysis], [sup or []], self._phrase_notes(weights, 1))[0].values())
         conf, raw = self._scores(cands, None, weights)
         w = None if weights is None else weights[0]
@@ -1096,6 +1103,9 @@ class Suggester:
         all_codes = {c for g in train for system in SYSTEMS for c in g[system]}
         hidden = [_hidden_codes(all_codes, cfg.unseen_frac, cfg.seed, f) for f in range(folds)]
         sup_train: list[list[tuple[str, float]]] = [[] for _ in train]
+        # the note-level labels an own-ranker corpus's rows read (SuggestConfig.corpus_supervised_k)
+        sup_own: list[list[tuple[str, float]]] = [[] for _ in train]
+        own_k = max(cfg.supervised_k, cfg.corpus_supervised_k) if own else cfg.supervised_k
         cold_notes = {i for i, g in enumerate(train) if _share(f"{cfg.seed}:cold:{g.get('id') or g['text']}") < cfg.cold_terms}
         # per-corpus calibration: a seeded share of each such corpus's notes is kept out of the
         # ranker; their cross-fitted rows calibrate that corpus (see SuggestConfig)
@@ -1118,8 +1128,9 @@ class Suggester:
                 # a cold note's names are new to the note-level model too: it reads the note
                 # with its gold evidence blanked (the rest of the note still speaks)
                 ho_texts = [_blank_evidence(train[i]) if cfg.cold_sup and i in cold_notes else texts[i] for i in ho]
-                for i, sc in zip(ho, s._supervised_scores(ho_texts, m), strict=True):
-                    sup_train[i] = sc
+                for i, sc in zip(ho, s._supervised_scores(ho_texts, m, extra=own_k - cfg.supervised_k), strict=True):
+                    sup_train[i] = sc[: cfg.supervised_k]
+                    sup_own[i] = sc
             s.supervised = TfidfMultiLabel(min_count=cfg.supervised_min_count, char_ngrams=cfg.supervised_char_ngrams,
                                            random_state=cfg.seed).fit(texts, labels)
         use_cooc = any(n in s.feature_names for n in ("cooc_max", "cooc_sum"))
@@ -1146,7 +1157,8 @@ class Suggester:
                 part = [i for i in held_idx if i in holdout and corpora[i] == corpus]
                 if part:
                     held_rows[corpus].append(s._rows([train[i] for i in part], [train_an[i] for i in part],
-                                                     [sup_train[i] for i in part], phrases=cfg.corpus_phrases and corpus in own))
+                                                     [(sup_own if corpus in own else sup_train)[i] for i in part],
+                                                     phrases=cfg.corpus_phrases and corpus in own))
             for part, index in (([i for i in held_idx if i not in cold and i not in holdout], warm_terms),
                                 (sorted(cold), cold_index)):
                 if not part:
@@ -1158,7 +1170,7 @@ class Suggester:
                 for corpus in own:
                     cp = [i for i in part if corpora[i] == corpus]
                     if cp:
-                        Xc, yc, *_ = s._rows([train[i] for i in cp], [train_an[i] for i in cp], [sup_train[i] for i in cp],
+                        Xc, yc, *_ = s._rows([train[i] for i in cp], [train_an[i] for i in cp], [sup_own[i] for i in cp],
                                              phrases=cfg.corpus_phrases)
                         own_rows[corpus].append((Xc, yc))
         s.term_index, s.priors, s.cooc, s.siblings = full_terms, full_priors, full_cooc, full_siblings

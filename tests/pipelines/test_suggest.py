@@ -1616,3 +1616,21 @@ def test_sibling_tables_of_cross_fitted_rows_come_from_other_folds(monkeypatch: 
     off = Suggester.fit(_notes(32, "train") + _reports(80), _notes(16, "dev"), {**cfg, "corpus_siblings": False},
                         nlp=StandInNlp())
     assert off.siblings == {} and sizes == [0]
+
+
+def test_a_corpus_note_takes_the_note_level_models_top_corpus_supervised_k(
+        corpus_suggester: Suggester, monkeypatch: pytest.MonkeyPatch) -> None:
+    s = corpus_suggester
+    report, visit = REPORTS[0][0], NOTES[0][0]
+    monkeypatch.setattr(s.config, "supervised_k", 3)
+    monkeypatch.setattr(s.config, "tail_k", 4)
+    full = s._supervised_scores([report, visit], extra=4)  # 7 labels a note, best first
+    sups, tails = s._supervised_and_tail([report, visit], [True, False])
+    assert [len(x) for x in sups] == [3, 3] and sups[0] == full[0][:3] and tails[0] == full[0][3:7]
+    monkeypatch.setattr(s.config, "corpus_supervised_k", 6)
+    full = s._supervised_scores([report, visit], extra=7)  # 10 labels a note
+    sups, tails = s._supervised_and_tail([report, visit], [True, False])
+    assert sups[0] == full[0][:6] and tails[0] == full[0][6:10]  # the routed report: 6, its tail after them
+    assert sups[1] == full[1][:3] and tails[1] == full[1][3:7]  # the visit note as before
+    unflagged = s._supervised_and_tail([report, visit])  # no routing flags: every note as before
+    assert [len(x) for x in unflagged[0]] == [3, 3] and [len(x) for x in unflagged[1]] == [4, 4]
