@@ -465,16 +465,21 @@ def feature_row(c: Candidate, info: CodeInfo, priors: dict[str, float], n_cands_
 
 
 def feature_matrix(cands: Sequence[Candidate], info: CodeInfo, priors: dict[str, dict[str, float]],
-                   names: Sequence[str] = FEATURES, cooc: CodeCooccurrence | None = None) -> np.ndarray:
+                   names: Sequence[str] = FEATURES, cooc: CodeCooccurrence | None = None,
+                   note_cpt: bool = True) -> np.ndarray:
     """Feature rows of `cands` (one note's candidates), columns in the order of `names` (a
     model keeps the feature names it was trained with). `cooc`: the fitted diagnosis
-    co-occurrence the `cooc_*` features read (none: they are 0)."""
+    co-occurrence the `cooc_*` features read (none: they are 0); `note_cpt=False`: procedure
+    rows' note features are 0."""
     cat = Counter((c.system, c.code[:3]) for c in cands)
     rows = [feature_row(c, info, priors.get(c.system, {}), cat[(c.system, c.code[:3])] - 1) for c in cands]
     X = np.asarray(rows, dtype=np.float64).reshape(len(rows), len(CONTEXT_FEATURES))
     key = tuple(names)
     if any(n in NOTE_FEATURES for n in key):
-        X = np.hstack([X, note_features(cands, X, cooc)])
+        notes = note_features(cands, X, cooc)
+        if not note_cpt:
+            notes[[c.system != ICD for c in cands]] = 0.0
+        X = np.hstack([X, notes])
     else:
         X = np.hstack([X, np.zeros((len(cands), len(NOTE_FEATURES)))])
     if key == FEATURES:

@@ -231,6 +231,10 @@ class SuggestConfig:
     # cross-fitting fold). Held-out CodiEsp train folds, offline replays: MAP +0.008 / +0.011 /
     # +0.017; synthetic dev rows: best ICD F1 0.942 -> 0.946, CPT 0.947 -> 0.951 (session 12)
     note_features: bool = True
+    # procedure rows read the note features too: measured on held-out folds 0 / 1, their synthetic
+    # dev CPT F1 fell (0.974 / 0.972 without them on procedure rows, 0.970 / 0.961 with) and ICD
+    # gained too (0.943 / 0.947 against 0.940 / 0.938); off (session 12)
+    note_features_cpt: bool = False
     # a note of a corpus with its own ranker also gets, as candidates, the codes that corpus's
     # training notes were coded with in the categories its lexical candidates name, and those of
     # its candidates the note-level model gives at least `corpus_sibling_sup` (J18.9 found: J15.9,
@@ -518,11 +522,13 @@ class Suggester:
         if not cands:
             return np.zeros(0), np.zeros(0)
         if groups is None:
-            X = feature_matrix(cands, self.info, self.priors, self.feature_names, self.cooc)
+            X = feature_matrix(cands, self.info, self.priors, self.feature_names, self.cooc,
+                               self.config.note_features_cpt)
         else:
             parts, pos = [], 0
             for n in groups:
-                parts.append(feature_matrix(cands[pos : pos + n], self.info, self.priors, self.feature_names, self.cooc))
+                parts.append(feature_matrix(cands[pos : pos + n], self.info, self.priors, self.feature_names,
+                                            self.cooc, self.config.note_features_cpt))
                 pos += n
             X = np.vstack(parts)
         if self.ranker is None:
@@ -1346,7 +1352,8 @@ class Suggester:
                 missed[ICD] += len(g[ICD])
                 missed[CPT] += len(g[CPT])
                 continue
-            X = feature_matrix(cands, self.info, self.priors, self.feature_names, self.cooc)
+            X = feature_matrix(cands, self.info, self.priors, self.feature_names, self.cooc,
+                               self.config.note_features_cpt)
             y = [int(gold_match(c.code, g[c.system])) for c in cands]
             for system in SYSTEMS:
                 covered = {gc for gc in g[system] if any(c.system == system and gold_match(c.code, [gc]) for c in cands)}
@@ -1419,7 +1426,7 @@ class Suggester:
         # artifacts saved before a switch existed keep the behaviour they were trained with
         s = cls(nlp, SuggestConfig.from_any({"open_phrases": False, "context_features": False, "threshold_fit": "rows",
                                               "corpus_ranker": False, "corpus_phrases": False, "note_features": False,
-                                              "corpus_siblings": False,
+                                              "corpus_siblings": False, "note_features_cpt": True,
                                               **meta["config"]}))
         s.feature_names = tuple(meta.get("feature_names") or LEGACY_FEATURES)
         unknown = [n for n in s.feature_names if n not in FEATURES]

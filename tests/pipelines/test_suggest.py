@@ -1517,6 +1517,10 @@ def test_note_features_read_the_candidates_siblings_and_companions() -> None:
     assert not X0[:, FEATURES.index("cooc_max")].any()
     assert np.array_equal(np.delete(X0, [FEATURES.index("cooc_max"), FEATURES.index("cooc_sum")], axis=1),
                           np.delete(X, [FEATURES.index("cooc_max"), FEATURES.index("cooc_sum")], axis=1))
+    # note_features_cpt off: procedure rows read none, diagnosis rows the same
+    Xd = feature_matrix(cands, info, {}, FEATURES, co, note_cpt=False)
+    note = [FEATURES.index(n) for n in NOTE_FEATURES]
+    assert not Xd[3, note].any() and X[3, note].any() and np.array_equal(Xd[:3], X[:3])
     # a model trained before the note features reads its own columns only
     assert np.array_equal(feature_matrix(cands, info, {}, CONTEXT_FEATURES, co), X[:, : len(CONTEXT_FEATURES)])
 
@@ -1634,3 +1638,17 @@ def test_a_corpus_note_takes_the_note_level_models_top_corpus_supervised_k(
     assert sups[1] == full[1][:3] and tails[1] == full[1][3:7]  # the visit note as before
     unflagged = s._supervised_and_tail([report, visit])  # no routing flags: every note as before
     assert [len(x) for x in unflagged[0]] == [3, 3] and [len(x) for x in unflagged[1]] == [4, 4]
+
+
+def test_models_whose_procedure_rows_read_note_features_keep_them(tmp_path: Path) -> None:
+    """Versions 42 and 43 were trained before `note_features_cpt` existed, with note features on
+    every row: loaded, they keep reading them on procedure rows."""
+    both = Suggester.fit(_notes(32, "train"), _notes(16, "dev"), {**CONFIG, "note_features_cpt": True}, nlp=StandInNlp())
+    folder = both.save(tmp_path / "m")
+    meta = json.loads((folder / "config.json").read_text())
+    del meta["config"]["note_features_cpt"]
+    (folder / "config.json").write_text(json.dumps(meta))
+    loaded = Suggester.load(folder, nlp=StandInNlp())
+    assert loaded.config.note_features_cpt and not SuggestConfig().note_features_cpt
+    text = NOTES[5][0]
+    assert loaded.suggest(text).model_dump(exclude={"request_id"}) == both.suggest(text).model_dump(exclude={"request_id"})
