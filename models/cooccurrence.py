@@ -40,7 +40,6 @@ class CodeCooccurrence(BaseEstimator):
         for (a, b), n in pair.items():
             given[b][a] = n / (single[b] + self.smoothing)
         self.given_ = dict(given)
-        self.n_codes_ = len(single)
         return self
 
     def scores(self, codes: Sequence[str], strength: np.ndarray) -> np.ndarray:

@@ -628,7 +628,7 @@ class Suggester:
         if not self.config.supervised:
             return [[] for _ in texts], [[] for _ in texts]
         k = self.config.supervised_k
-        ck = max(k, self.config.corpus_supervised_k) if self.corpus_rankers else k
+        ck = max(k, self.config.corpus_supervised_k)  # only routed notes are flagged, and only with corpus rankers
         flags = list(phrases) if phrases is not None else [False] * len(texts)
         full = self._supervised_scores(texts, extra=self.config.tail_k + (ck - k if any(flags) else 0))
         ks = [ck if flag else k for flag in flags]
