@@ -223,6 +223,59 @@ class StaticEncoder:
                     out[w] = vec[r].astype(np.float32)
         return out
 
+    def fine_tune(self, pairs: Sequence[tuple[str, str]], epochs: int = 1, lr: float = 0.03,
+                  batch_size: int = 256, scale: float = 20.0, seed: int = 0) -> StaticEncoder:
+        """A copy of this encoder whose word-piece vectors are trained so that each pair's first
+        text (a mention: "heart attack") lies closest to its second (the code's title) among the
+        batch's other titles: sentence-transformers' `StaticEmbedding` with its
+        `MultipleNegativesRankingLoss`, initialised with these vectors. The IDF weights are
+        folded into the vectors first (a mean of w_i v_i points where the weighted mean does), so
+        the copy pools with weight 1. A batch never holds the same title twice (it would be its
+        own negative). Needs torch (training only); deterministic for a seed on one machine."""
+        import random
+
+        import torch
+        from sentence_transformers import SentenceTransformer
+        from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
+        from sentence_transformers.sentence_transformer.modules import StaticEmbedding
+
+        if self._words:
+            raise ValueError("fine-tuning an encoder with a whole-word table is not supported")
+        vocab = self.tokenizer._tok.get_vocab_size()
+        weights = np.zeros((vocab, self.dim), np.float32)
+        weights[self._ids] = self._mat * self._w[:, None]
+        torch.manual_seed(seed)
+        static = StaticEmbedding(self.tokenizer._tok, embedding_weights=torch.from_numpy(weights))
+        model = SentenceTransformer(modules=[static], device="cpu")
+        loss = MultipleNegativesRankingLoss(model, scale=scale)
+        opt = torch.optim.Adam(static.parameters(), lr=lr)
+        rng = random.Random(seed)
+        uniq = sorted(set(pairs))
+        for _ in range(epochs):
+            rng.shuffle(uniq)
+            batches: list[list[tuple[str, str]]] = []
+            cur: list[tuple[str, str]] = []
+            titles: set[str] = set()
+            for a, b in uniq:
+                if b in titles:
+                    continue  # left for a later epoch's shuffle
+                cur.append((a, b))
+                titles.add(b)
+                if len(cur) == batch_size:
+                    batches.append(cur)
+                    cur, titles = [], set()
+            if len(cur) > 1:  # a lone pair has no negative to learn from
+                batches.append(cur)
+            for batch in batches:
+                feats = [static.preprocess([a for a, _ in batch]), static.preprocess([b for _, b in batch])]
+                value = loss(feats, None)
+                opt.zero_grad()
+                value.backward()
+                opt.step()
+        trained = static.embedding.weight.detach().numpy()
+        ids = [int(t) for t in self._ids]
+        return StaticEncoder(self.tokenizer, {t: trained[t].astype(np.float32) for t in ids}, dict.fromkeys(ids, 1.0))
+
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         if self._words:
             return self._encode_words(texts)

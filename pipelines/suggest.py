@@ -173,6 +173,15 @@ class SuggestConfig:
     preventive_screening_dx: bool = True
     documented_psychotherapy: bool = True  # documented psychotherapy minutes bill their time band's code
     dense_words: bool = False  # whole-word MiniLM vectors for multi-piece words (models.dense.StaticEncoder); measured neutral
+    # the static MiniLM table fine-tuned on (mention, code title) pairs before the code texts are
+    # embedded (StaticEncoder.fine_tune; pairs from pipelines.dense_pairs: curated synonyms,
+    # ICD-10-CM inclusion terms, `dense_finetune_index` Alphabetic Index entries and, with
+    # `dense_finetune_spans`, the training notes' gold evidence spans)
+    dense_finetune: bool = False
+    dense_finetune_epochs: int = 1
+    dense_finetune_lr: float = 0.03
+    dense_finetune_index: int = 60_000
+    dense_finetune_spans: bool = False
     supervised: bool = True
     supervised_min_count: int = 2
     supervised_k: int = 30
@@ -369,8 +378,9 @@ class Suggester:
         ranker, SuggestConfig.corpus_phrases); with `open_phrases` every note's are."""
         builders = [_CandidateBuilder(self) for _ in reqs]
         need_dense: list[tuple[int, Mention]] = []
-        phrase_sim = [self.config.phrase_min_sim if self.config.open_phrases
-                      else self.config.corpus_phrase_min_sim if phrases is not None and phrases[i] else None
+        # a note routed to a corpus with its own ranker keeps that corpus's floor with `open_phrases` too
+        phrase_sim = [self.config.corpus_phrase_min_sim if phrases is not None and phrases[i]
+                      else self.config.phrase_min_sim if self.config.open_phrases else None
                       for i in range(len(reqs))]
         for i, analysis in enumerate(analyses):
             b = builders[i]
@@ -2223,6 +2233,32 @@ def _word_encoder(enc: StaticEncoder, corpus: list[str], vocab_corpus: list[str]
     return enc.with_word_vectors(vecs, corpus)
 
 
+def _tuned_encoder(s: Suggester, enc: StaticEncoder, train: list[dict[str, Any]]) -> StaticEncoder:
+    """`enc` fine-tuned on (mention, code title) pairs (SuggestConfig.dense_finetune), cached per
+    machine under the embedding cache, keyed by the pairs, the settings and `enc`."""
+    from pipelines.dense_pairs import finetune_pairs
+
+    cfg = s.config
+    pairs = finetune_pairs(s.cs, train, max_index=cfg.dense_finetune_index, spans=cfg.dense_finetune_spans,
+                           seed=cfg.seed, codes=cfg.code_universe)
+    h = hashlib.sha256(f"{enc.fingerprint()}|{cfg.dense_finetune_epochs}|{cfg.dense_finetune_lr}|{cfg.seed}".encode())
+    for a, b in pairs:
+        h.update(f"{a}\t{b}\n".encode())
+    folder = _embed_cache() / f"static-tuned-{h.hexdigest()[:16]}"
+    if (folder / "static_vectors.npy").exists():
+        try:
+            return StaticEncoder.load(folder)
+        except (OSError, ValueError, KeyError):
+            log.warning("fine-tuned embedding cache unreadable, rebuilding")
+    log.info("fine-tuning the static MiniLM table on %d pairs", len(pairs))
+    tuned = enc.fine_tune(pairs, epochs=cfg.dense_finetune_epochs, lr=cfg.dense_finetune_lr, seed=cfg.seed)
+    try:
+        tuned.save(folder)
+    except OSError:
+        log.warning("could not write the fine-tuned embedding cache")
+    return tuned
+
+
 def _fit_dense(s: Suggester, train: list[dict[str, Any]]) -> tuple[StaticEncoder, DenseIndex]:
     """Static MiniLM encoder + the code-text index. Code-text embeddings are cached as .npy
     keyed by a hash of the code texts (and the encoder); tiny configs distil only the word
@@ -2234,6 +2270,8 @@ def _fit_dense(s: Suggester, train: list[dict[str, Any]]) -> tuple[StaticEncoder
     enc = _static_encoder(texts, [*texts, *(g["text"] for g in train)], whole_vocab)
     if s.config.dense_words:
         enc = _word_encoder(enc, texts, [*texts, *(g["text"] for g in train)])
+    elif s.config.dense_finetune:
+        enc = _tuned_encoder(s, enc, train)
     key = DenseIndex.content_hash(codes, texts, f"static-minilm-{enc.fingerprint()}")
     cache = _embed_cache() / key
     if (cache / "dense_embeddings.npy").exists():

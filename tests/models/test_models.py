@@ -253,6 +253,55 @@ def test_static_encoder_word_table(tmp_path) -> None:  # type: ignore[no-untyped
     assert np.allclose(StaticEncoder.load(tmp_path / "old").encode(["cystitis"]), base.encode(["cystitis"]))
 
 
+def test_static_encoder_fine_tune_pulls_mentions_to_their_titles(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from models.dense import DenseIndex, StaticEncoder
+
+    codes = ["I21.9", "N20.0", "K35.80", "R55", "I10", "E11.9"]
+    titles = ["Acute myocardial infarction, unspecified", "Calculus of kidney",
+              "Unspecified acute appendicitis", "Syncope and collapse",
+              "Essential (primary) hypertension", "Type 2 diabetes mellitus without complications"]
+    pairs = [("heart attack", titles[0]), ("kidney stone", titles[1]), ("appendix inflammation", titles[2]),
+             ("passing out", titles[3]), ("high blood pressure", titles[4]), ("sugar diabetes", titles[5])]
+    base = StaticEncoder.distill([*titles, *(a for a, _ in pairs)])
+    tuned = base.fine_tune(pairs, epochs=40, lr=0.1, batch_size=8, seed=0)
+    mentions = [a for a, _ in pairs]
+
+    def right_first(enc: StaticEncoder) -> int:
+        index = DenseIndex.build(codes, titles, enc)
+        return sum(h[0][0] == c for h, c in zip(index.query(enc.encode(mentions), k=1), codes, strict=True))
+
+    assert right_first(tuned) == len(codes) > right_first(base)
+    # the base encoder is left as it was; same seed, same vectors
+    assert base.fingerprint() == StaticEncoder.distill([*titles, *mentions]).fingerprint()
+    again = base.fine_tune(pairs, epochs=40, lr=0.1, batch_size=8, seed=0)
+    assert np.allclose(again.encode(mentions), tuned.encode(mentions))
+    tuned.save(tmp_path)
+    assert np.allclose(StaticEncoder.load(tmp_path).encode(mentions), tuned.encode(mentions), atol=1e-6)
+    with pytest.raises(ValueError, match="whole-word"):
+        base.with_words(["hypertension"], titles).fine_tune(pairs)
+
+
+def test_dense_finetune_pairs_are_code_set_names_not_training_text() -> None:
+    from codesets.lookup import load_codesets
+    from pipelines.dense_pairs import finetune_pairs
+
+    cs = load_codesets()
+    note = {"text": "zz", "evidence": {"I10": [{"start": 0, "end": 9, "text": "BP is up"}],
+                                       "99213": [{"start": 0, "end": 30, "text": "Total time 25 minutes today"}]}}
+    pairs = finetune_pairs(cs, [note], max_index=500)
+    titles = {b for _, b in pairs}
+    assert cs.icd.codes["I10"].description in titles
+    assert all(a == a.lower() and 2 < len(a) <= 80 and a != b.lower() for a, b in pairs)
+    assert not any(a == "bp is up" for a, _ in pairs)  # training spans only on request
+    with_spans = finetune_pairs(cs, [note], max_index=500, spans=True)
+    assert ("bp is up", cs.icd.codes["I10"].description) in with_spans
+    assert not any("total time" in a for a, _ in with_spans)  # E/M evidence is no name
+    assert finetune_pairs(cs, [note], max_index=500) == pairs  # deterministic
+    assert len(finetune_pairs(cs, [], max_index=0)) < len(pairs)
+    only = finetune_pairs(cs, [note], max_index=60_000, spans=True, codes=["I10", "E11.9"])
+    assert only and {b for _, b in only} <= {cs.icd.codes["I10"].description, cs.icd.codes["E119"].description}
+
+
 @pytest.mark.parametrize("dense_min_df", [0, 2, 1000])
 def test_ridge_split_scoring_equals_the_dual_product(dense_min_df: int) -> None:
     """Precomputed primal weights for frequent features + sparse kernel for rare ones must give

@@ -981,6 +981,12 @@ def test_open_phrases_reach_codes_through_the_term_and_dense_indexes(suggester: 
     s.config.phrase_min_sim = 1.01  # a floor no phrase hit reaches: only the term index is left
     floor = s.candidates(req, analysis)
     assert ("icd10cm", "E11.9") in floor and ("icd10cm", "J18.9") not in floor
+    # a note routed to a corpus with its own ranker keeps that corpus's floor
+    routed = s.candidates_many([req], [analysis], [[]], phrases=[True])[0]
+    assert ("icd10cm", "J18.9") in routed
+    s.config.corpus_phrase_min_sim = 1.01
+    assert ("icd10cm", "J18.9") not in s.candidates_many([req], [analysis], [[]], phrases=[True])[0]
+    s.config.corpus_phrase_min_sim = 0.7
     s.config.phrase_min_sim = 0.55
     s.config.open_phrases = False
     off = s.candidates(req, analysis)
@@ -1652,3 +1658,38 @@ def test_models_whose_procedure_rows_read_note_features_keep_them(tmp_path: Path
     assert loaded.config.note_features_cpt and not SuggestConfig().note_features_cpt
     text = NOTES[5][0]
     assert loaded.suggest(text).model_dump(exclude={"request_id"}) == both.suggest(text).model_dump(exclude={"request_id"})
+
+
+@pytest.mark.slow
+def test_a_fine_tuned_dense_table_is_trained_saved_and_served(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """SuggestConfig.dense_finetune: the static MiniLM table is fine-tuned on (mention, title)
+    pairs before the code texts are embedded, cached per machine, and the model carries the tuned
+    table (a loaded model encodes as the trained one did; nothing is recomputed at load)."""
+    import pipelines.suggest as S
+
+    monkeypatch.setenv("MEDCODE_EMBED_CACHE_DIR", str(tmp_path / "cache"))
+    cfg = {**CONFIG, "dense_scope": "subset", "dense_finetune_index": 5000}
+    calls: list[int] = []
+    real = S.StaticEncoder.fine_tune
+
+    def spy(self, pairs, **kw):  # type: ignore[no-untyped-def]
+        calls.append(len(pairs))
+        return real(self, pairs, **kw)
+
+    monkeypatch.setattr(S.StaticEncoder, "fine_tune", spy)
+    plain = Suggester.fit(_notes(32, "train"), _notes(16, "dev"), cfg, nlp=StandInNlp())
+    assert calls == []
+    tuned = Suggester.fit(_notes(32, "train"), _notes(16, "dev"), {**cfg, "dense_finetune": True}, nlp=StandInNlp())
+    assert len(calls) == 1 and calls[0] > 0
+    assert tuned.encoder is not None and plain.encoder is not None
+    assert tuned.encoder.fingerprint() != plain.encoder.fingerprint()
+    assert tuned.dense is not None and plain.dense is not None and tuned.dense.codes == plain.dense.codes
+    words = ["high blood pressure", "lung infection", "sugar diabetes"]
+    loaded = Suggester.load(tuned.save(tmp_path / "m"), nlp=StandInNlp())
+    assert loaded.config.dense_finetune
+    assert np.allclose(loaded.encoder.encode(words), tuned.encoder.encode(words), atol=1e-6)  # type: ignore[union-attr]
+    again = Suggester.fit(_notes(32, "train"), _notes(16, "dev"), {**cfg, "dense_finetune": True}, nlp=StandInNlp())
+    assert len(calls) == 1  # the second training reads the cached table
+    assert again.encoder.fingerprint() == tuned.encoder.fingerprint()  # type: ignore[union-attr]
+    text = NOTES[2][0]
+    assert [s.code for s in loaded.suggest(text).icd10cm] == [s.code for s in tuned.suggest(text).icd10cm]
