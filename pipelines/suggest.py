@@ -176,7 +176,10 @@ class SuggestConfig:
     # the static MiniLM table fine-tuned on (mention, code title) pairs before the code texts are
     # embedded (StaticEncoder.fine_tune; pairs from pipelines.dense_pairs: curated synonyms,
     # ICD-10-CM inclusion terms, `dense_finetune_index` Alphabetic Index entries and, with
-    # `dense_finetune_spans`, the training notes' gold evidence spans)
+    # `dense_finetune_spans`, the training notes' gold evidence spans). Off: family D names looked
+    # up alone find their code far more often (benchmarks/bench_dense_finetune.py, MRR diagnoses
+    # 0.439 -> 0.557, procedures 0.723 -> 0.805), but the dense index only reads mentions the
+    # lexicon did not settle and CodiEsp notes' phrases, and no end-to-end proxy moved (session 13)
     dense_finetune: bool = False
     dense_finetune_epochs: int = 1
     dense_finetune_lr: float = 0.03
