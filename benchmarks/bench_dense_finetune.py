@@ -17,7 +17,6 @@ per learning rate on 2 cores.
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import os
 import sys
@@ -91,8 +90,9 @@ def main() -> None:
         raise SystemExit("this model's table is already fine-tuned: give a model trained without dense_finetune")
     train: list[dict[str, Any]] = []
     if args.spans:
-        with gzip.open(ROOT / "data/synthetic/notes.jsonl.gz", "rt") as fh:
-            train = [g for g in map(json.loads, fh) if g.get("split") == "train"]
+        from pipelines.train import load_synthetic
+
+        train = [g for g in load_synthetic() if g.get("split") == "train"]
     pairs = finetune_pairs(s.cs, train, max_index=args.max_index, spans=args.spans, seed=0)
     items = {f: name_items(f) for f in ("D", "A")}
     report: dict[str, Any] = {"pairs": len(pairs), "base": {f: score(s.encoder, s.dense, it) for f, it in items.items()}}
