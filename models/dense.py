@@ -223,7 +223,7 @@ class StaticEncoder:
                     out[w] = vec[r].astype(np.float32)
         return out
 
-    def fine_tune(self, pairs: Sequence[tuple[str, str]], epochs: int = 1, lr: float = 0.03,
+    def fine_tune(self, pairs: Sequence[tuple[str, str]], epochs: int = 1, lr: float = 0.2,
                   batch_size: int = 256, scale: float = 20.0, seed: int = 0) -> StaticEncoder:
         """A copy of this encoder whose word-piece vectors are trained so that each pair's first
         text (a mention: "heart attack") lies closest to its second (the code's title) among the
